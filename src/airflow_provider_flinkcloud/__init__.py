@@ -1,0 +1,3 @@
+"""Apache Airflow provider for Apache Flink jobs on managed platforms."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,40 @@
+"""Every Airflow-version-dependent import, in one place (Airflow 2.11 and 3.x)."""
+
+from __future__ import annotations
+
+from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    BaseHook,
+    BaseOperator,
+    BaseOperatorLink,
+    BaseSensorOperator,
+    Context,
+    XCom,
+    conf,
+    mask_secret,
+)
+from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_3_PLUS
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+__all__ = [
+    "AIRFLOW_V_3_0_PLUS",
+    "AIRFLOW_V_3_3_PLUS",
+    "AirflowFailException",
+    "BaseHook",
+    "BaseOperator",
+    "BaseOperatorLink",
+    "BaseSensorOperator",
+    "BaseTrigger",
+    "Context",
+    "TriggerEvent",
+    "XCom",
+    "conf",
+    "get_async_connection",
+    "get_async_extra_dejson",
+    "mask_secret",
+]
+
+
+def default_deferrable() -> bool:
+    return conf.getboolean("operators", "default_deferrable", fallback=False)

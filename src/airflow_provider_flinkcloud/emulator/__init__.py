@@ -1,0 +1,29 @@
+"""A local emulator of the Flink job platforms' APIs, for tests, demos and users' own DAG tests.
+
+``Emulator(port=0).start()`` serves from a daemon thread in this process; ``flinkcloud-emulator``
+(or ``python -m airflow_provider_flinkcloud.emulator``) serves from the command line. It never
+imports Airflow, so it starts fast.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_flinkcloud.emulator.control import EmulatorControl, EmulatorControlError
+from airflow_provider_flinkcloud.emulator.server import Emulator
+from airflow_provider_flinkcloud.emulator.volcengine import (
+    VOLCENGINE_ACCESS_KEY,
+    VOLCENGINE_SECRET_KEY,
+    VOLCENGINE_STS_ACCESS_KEY,
+    VOLCENGINE_STS_SECRET_KEY,
+    VOLCENGINE_STS_TOKEN,
+)
+
+__all__ = [
+    "VOLCENGINE_ACCESS_KEY",
+    "VOLCENGINE_SECRET_KEY",
+    "VOLCENGINE_STS_ACCESS_KEY",
+    "VOLCENGINE_STS_SECRET_KEY",
+    "VOLCENGINE_STS_TOKEN",
+    "Emulator",
+    "EmulatorControl",
+    "EmulatorControlError",
+]

@@ -1,0 +1,159 @@
+"""A small client for the emulator's control API (``/_emulator/``), for tests and users' DAG tests."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import requests
+
+
+class Timings(TypedDict):
+    starting_seconds: float
+    batch_seconds: float
+    cancelling_seconds: float
+    savepoint_seconds: float
+
+
+class PlatformCounters(TypedDict):
+    calls: dict[str, int]
+    starts_by_app: dict[str, int]
+    starts_by_name: dict[str, int]
+    faults_fired: int
+
+
+class EmulatorControlError(Exception):
+    """The control API refused a request; ``status`` is its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"flinkcloud-emulator control API answered HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class EmulatorControl:
+    """Drive a running emulator: ``EmulatorControl("http://127.0.0.1:8765").reset()``."""
+
+    def __init__(
+        self, base_url: str, *, timeout: float = 10.0, session: requests.Session | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._session = session or requests.Session()
+
+    def _call(self, method: str, route: str, payload: dict[str, Any] | None = None) -> Any:
+        response = self._session.request(
+            method, f"{self.base_url}/_emulator/{route}", json=payload, timeout=self.timeout
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200:
+            message = body.get("error") if isinstance(body, dict) else response.text
+            raise EmulatorControlError(response.status_code, str(message))
+        return body
+
+    def health(self) -> bool:
+        try:
+            return bool(self._call("GET", "health").get("status") == "ok")
+        except (requests.RequestException, EmulatorControlError):
+            return False
+
+    def reset(self) -> None:
+        """Forget jobs, faults, pending failures and counters, and restore the default timings."""
+        self._call("POST", "reset")
+
+    def timings(self) -> Timings:
+        result: Timings = self._call("GET", "timings")
+        return result
+
+    def set_timings(
+        self,
+        *,
+        starting_seconds: float | None = None,
+        batch_seconds: float | None = None,
+        cancelling_seconds: float | None = None,
+        savepoint_seconds: float | None = None,
+    ) -> Timings:
+        """Change the given timings only; returns all of them. Applies to instances started afterwards."""
+        changes = {
+            "starting_seconds": starting_seconds,
+            "batch_seconds": batch_seconds,
+            "cancelling_seconds": cancelling_seconds,
+            "savepoint_seconds": savepoint_seconds,
+        }
+        result: Timings = self._call("POST", "timings", {k: v for k, v in changes.items() if v is not None})
+        return result
+
+    def fail_job(
+        self,
+        job: str,
+        error: str,
+        *,
+        platform: str = "volcengine",
+        phase: str = "startup",
+        after_seconds: float = 0.0,
+    ) -> dict[str, Any]:
+        """Make the next instance of ``job`` (a job name, unique key or id) fail with ``error``.
+
+        ``phase="startup"``: it fails instead of reaching RUNNING; ``"running"``: it fails
+        ``after_seconds`` after reaching RUNNING.
+        """
+        payload = {
+            "platform": platform,
+            "job": job,
+            "error": error,
+            "phase": phase,
+            "after_seconds": after_seconds,
+        }
+        result: dict[str, Any] = self._call("POST", "failures", payload)
+        return result
+
+    def inject_fault(
+        self,
+        kind: str,
+        *,
+        platform: str | None = None,
+        operation: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        delay_seconds: float | None = None,
+        count: int = 1,
+    ) -> dict[str, Any]:
+        """Disturb the next ``count`` matching API calls: ``kind`` is ``"status"``, ``"delay"`` or ``"drop"``.
+
+        ``platform``/``operation`` ``None`` match any. A ``status`` or ``drop`` fault replaces the
+        call (the operation is not executed); a ``delay`` fault sleeps, then executes it.
+        """
+        payload = {
+            "platform": platform,
+            "operation": operation,
+            "kind": kind,
+            "status": status,
+            "retry_after": retry_after,
+            "delay_seconds": delay_seconds,
+            "count": count,
+        }
+        result: dict[str, Any] = self._call("POST", "faults", payload)
+        return result
+
+    def counters(self) -> dict[str, PlatformCounters]:
+        result: dict[str, PlatformCounters] = self._call("GET", "counters")
+        return result
+
+    def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "state")
+        return result
+
+    def add_credentials(
+        self,
+        access_key: str,
+        secret_key: str,
+        *,
+        platform: str = "volcengine",
+        session_token: str | None = None,
+    ) -> None:
+        payload: dict[str, Any] = {"platform": platform, "access_key": access_key, "secret_key": secret_key}
+        if session_token is not None:
+            payload["session_token"] = session_token
+        self._call("POST", "credentials", payload)

@@ -1,0 +1,455 @@
+"""The emulator's HTTP server: routing to platforms, fault injection, counters and the control API."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_flinkcloud.emulator.control import EmulatorControl
+from airflow_provider_flinkcloud.emulator.platform import (
+    ApiRequest,
+    ApiResponse,
+    ControlError,
+    EmulatorContext,
+    FailureSpec,
+    JSONObject,
+    Platform,
+    is_loopback_host,
+    json_response,
+)
+from airflow_provider_flinkcloud.emulator.volcengine import VolcenginePlatform
+
+log = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_emulator/"
+FLINK_REST_PREFIX = "/_flink/"
+PLATFORM_CLASSES: tuple[type[Platform], ...] = (VolcenginePlatform,)
+FAULT_KINDS = ("status", "delay", "drop")
+
+
+@dataclass
+class Fault:
+    id: int
+    platform: str | None
+    operation: str | None
+    kind: str
+    status: int | None
+    retry_after: float | None
+    delay_seconds: float
+    remaining: int
+
+    def matches(self, platform: str, operation: str) -> bool:
+        return (self.platform in (None, platform)) and (self.operation in (None, operation))
+
+    def as_dict(self) -> JSONObject:
+        return {
+            "id": self.id,
+            "platform": self.platform,
+            "operation": self.operation,
+            "kind": self.kind,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "delay_seconds": self.delay_seconds,
+            "count": self.remaining,
+        }
+
+
+def _number(payload: Mapping[str, Any], name: str, default: float | None) -> float | None:
+    value = payload.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ControlError(f"'{name}' must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def _retry_after_header(seconds: float) -> str:
+    # Retry-After is delay-seconds, an integer; a whole number is sent without a fraction.
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+
+
+class EmulatorCore:
+    """Everything behind the socket; independent of the HTTP server so it can be reasoned about alone."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.ctx = EmulatorContext(clock)
+        self.platforms: dict[str, Platform] = {cls.name: cls(self.ctx) for cls in PLATFORM_CLASSES}
+        self._faults: list[Fault] = []
+        self._next_fault_id = 1
+        self._calls: dict[str, Counter[str]] = {}
+        self._faults_fired: Counter[str] = Counter()
+        self.reset()
+
+    # -- API traffic -----------------------------------------------------------------------------
+
+    def dispatch(self, request: ApiRequest) -> ApiResponse:
+        if request.path.startswith(CONTROL_PREFIX) or request.path == CONTROL_PREFIX.rstrip("/"):
+            return self._control(request)
+        if request.path.startswith(FLINK_REST_PREFIX):
+            return self._flink_rest(request)
+        platform = next((p for p in self.platforms.values() if p.claims(request)), None)
+        if platform is None:
+            return json_response(
+                404, {"error": f"no emulated platform serves {request.method} {request.path}"}
+            )
+        operation = platform.operation(request)
+        with self.ctx.lock:
+            self._calls[platform.name][operation] += 1
+            fault = self._take_fault(platform.name, operation)
+        if fault is not None:
+            if fault.kind == "drop":
+                return ApiResponse(status=0, drop=True)
+            if fault.kind == "status":
+                assert fault.status is not None
+                code, message = platform.fault_code(fault.status)
+                headers = (
+                    {}
+                    if fault.retry_after is None
+                    else {"Retry-After": _retry_after_header(fault.retry_after)}
+                )
+                with self.ctx.lock:
+                    return platform.error_response(request, fault.status, code, message, headers)
+            # A delay holds no lock while sleeping, so other clients are served meanwhile.
+            time.sleep(fault.delay_seconds)
+        with self.ctx.lock:
+            return platform.handle(request)
+
+    def _take_fault(self, platform: str, operation: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.matches(platform, operation):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                self._faults_fired[platform] += 1
+                return fault
+        return None
+
+    def _flink_rest(self, request: ApiRequest) -> ApiResponse:
+        name, _, subpath = request.path[len(FLINK_REST_PREFIX) :].partition("/")
+        platform = self.platforms.get(name)
+        if platform is None or request.method not in ("GET", "HEAD"):
+            return json_response(404, {"errors": [f"Not found: {request.path}"]})
+        with self.ctx.lock:
+            return platform.flink_rest(request, subpath)
+
+    # -- control API -----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self.ctx.lock:
+            self.ctx.timings = type(self.ctx.timings)()
+            self._faults.clear()
+            self._calls = {name: Counter() for name in self.platforms}
+            self._faults_fired = Counter()
+            for platform in self.platforms.values():
+                platform.reset()
+
+    def counters(self) -> JSONObject:
+        with self.ctx.lock:
+            return {
+                name: {
+                    "calls": dict(self._calls[name]),
+                    **platform.counters(),
+                    "faults_fired": self._faults_fired[name],
+                }
+                for name, platform in self.platforms.items()
+            }
+
+    def state(self) -> JSONObject:
+        with self.ctx.lock:
+            # Keyed by platform name at the top level, like the counters.
+            return {
+                "timings": self.ctx.timings.as_dict(),
+                "faults": [fault.as_dict() for fault in self._faults],
+                **{name: platform.snapshot() for name, platform in self.platforms.items()},
+            }
+
+    def add_fault(self, payload: Mapping[str, Any]) -> Fault:
+        platform = payload.get("platform")
+        if platform is not None and platform not in self.platforms:
+            raise ControlError(f"unknown platform {platform!r}; known: {sorted(self.platforms)}")
+        operation = payload.get("operation")
+        if operation is not None and (not isinstance(operation, str) or not operation):
+            raise ControlError("'operation' must be an operation name or null for any")
+        kind = payload.get("kind")
+        if kind not in FAULT_KINDS:
+            raise ControlError(f"'kind' must be one of {list(FAULT_KINDS)}, got {kind!r}")
+        status = payload.get("status")
+        if kind == "status" and (
+            isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599
+        ):
+            raise ControlError(
+                f"'status' must be an HTTP error status (400-599) for kind 'status', got {status!r}"
+            )
+        count = payload.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ControlError(f"'count' must be a positive integer, got {count!r}")
+        delay = _number(payload, "delay_seconds", None)
+        if kind == "delay" and delay is None:
+            raise ControlError("'delay_seconds' is required for kind 'delay'")
+        with self.ctx.lock:
+            fault = Fault(
+                id=self._next_fault_id,
+                platform=platform,
+                operation=operation,
+                kind=kind,
+                status=status if kind == "status" else None,
+                retry_after=_number(payload, "retry_after", None),
+                delay_seconds=delay or 0.0,
+                remaining=count,
+            )
+            self._next_fault_id += 1
+            self._faults.append(fault)
+        return fault
+
+    def _platform_named(self, payload: Mapping[str, Any]) -> Platform:
+        name = payload.get("platform")
+        platform = self.platforms.get(name) if isinstance(name, str) else None
+        if platform is None:
+            raise ControlError(f"'platform' must be one of {sorted(self.platforms)}, got {name!r}")
+        return platform
+
+    def _control(self, request: ApiRequest) -> ApiResponse:
+        # The control API is unauthenticated, so it is only answered to this machine.
+        if not is_loopback_host(request.client_host):
+            return json_response(403, {"error": "the control API only answers loopback clients"})
+        route = request.path[len(CONTROL_PREFIX) :].strip("/")
+        try:
+            payload = self._control_payload(request)
+            result = self._control_route(request.method, route, payload)
+        except ControlError as exc:
+            return json_response(400, {"error": str(exc)})
+        if result is None:
+            return json_response(404, {"error": f"no control endpoint {request.method} {request.path}"})
+        return json_response(200, result)
+
+    @staticmethod
+    def _control_payload(request: ApiRequest) -> JSONObject:
+        if not request.body.strip():
+            return {}
+        try:
+            payload = json.loads(request.body)
+        except ValueError as exc:
+            raise ControlError(f"the body is not JSON: {exc}") from exc
+        if not isinstance(payload, dict):
+            raise ControlError("the body must be a JSON object")
+        return payload
+
+    def _control_route(self, method: str, route: str, payload: JSONObject) -> JSONObject | None:
+        if method == "GET":
+            if route == "health":
+                return {"status": "ok"}
+            if route == "counters":
+                return self.counters()
+            if route == "state":
+                return self.state()
+            if route == "timings":
+                with self.ctx.lock:
+                    return self.ctx.timings.as_dict()
+            return None
+        if method != "POST":
+            return None
+        if route == "reset":
+            self.reset()
+            return {"status": "ok"}
+        if route == "timings":
+            with self.ctx.lock:
+                self.ctx.timings = self.ctx.timings.updated(payload)
+                return self.ctx.timings.as_dict()
+        if route == "failures":
+            platform = self._platform_named(payload)
+            failure = FailureSpec.from_json(payload)
+            with self.ctx.lock:
+                platform.add_failure(failure)
+            return {"platform": platform.name, **failure.as_dict()}
+        if route == "faults":
+            return self.add_fault(payload).as_dict()
+        if route == "credentials":
+            platform = self._platform_named(payload)
+            with self.ctx.lock:
+                platform.add_credentials(payload)
+            return {"platform": platform.name, "access_key": payload["access_key"]}
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    # HTTP/1.1 keeps client connections alive, as the real gateways do.
+    protocol_version = "HTTP/1.1"
+    server_version = "flinkcloud-emulator"
+    sys_version = ""
+    # Idle keep-alive connections are closed after this, so stopped servers do not linger.
+    timeout = 30
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        url = urlsplit(self.path)
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name.lower(), value)
+        request = ApiRequest(
+            method=self.command,
+            path=url.path or "/",
+            query_string=url.query,
+            headers=headers,
+            body=body,
+            client_host=str(self.client_address[0]),
+        )
+        try:
+            response = self.server.core.dispatch(request)
+        except Exception:
+            # A bug in one handler must not take the server down for every other test.
+            log.exception("flinkcloud-emulator failed on %s %s", self.command, self.path)
+            response = json_response(500, {"error": "flinkcloud-emulator internal error; see its log"})
+        if response.drop:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        if self.server.stopping:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], core: EmulatorCore, *, verbose: bool) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.core = core
+        self.verbose = verbose
+        self.stopping = False
+        super().__init__(address, _Handler)
+
+
+class Emulator:
+    """The emulator in this process, served from a daemon thread.
+
+    ``Emulator(port=0).start()`` picks a free port; ``url`` then holds the base URL to put into a
+    connection's ``endpoint``. Usable as a context manager.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        clock: Callable[[], float] = time.time,
+        verbose: bool = False,
+    ) -> None:
+        if not is_loopback_host(host):
+            raise ValueError(f"the emulator only listens on loopback addresses, not {host!r}")
+        self._host = host
+        self._port = port
+        self._verbose = verbose
+        self.core = EmulatorCore(clock)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not started; call start() first")
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the emulator is not started; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def control(self) -> EmulatorControl:
+        return EmulatorControl(self.url)
+
+    def start(self) -> Emulator:
+        if self._server is not None:
+            return self
+        self._server = _Server((self._host, self._port), self.core, verbose=self._verbose)
+        self.core.ctx.base_url = self.url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.05,),
+            name=f"flinkcloud-emulator:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.stopping = True
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,100 @@
+"""Start and cancel Volcengine Flink application instances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_flinkcloud.core.lifecycle import FlinkJobStartOperator, FlinkJobStopOperator, JobRef
+from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook, VolcengineFlinkJobAdapter
+from airflow_provider_flinkcloud.links.volcengine import VolcengineFlinkConsoleLink
+from airflow_provider_flinkcloud.models.volcengine import (
+    RestoreStrategy,
+    VolcengineFlinkApp,
+    VolcengineFlinkStartSpec,
+)
+from airflow_provider_flinkcloud.triggers.volcengine import VolcengineFlinkInstanceTrigger
+
+
+class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFlinkStartSpec]):
+    """Start an instance of a Volcengine Flink application (``StartApplicationInstance``) and watch it.
+
+    :param app: the ``App`` object (dict with the platform's PascalCase keys, snake_case, or a
+        :class:`VolcengineFlinkApp`). A first start needs ``UniqueKey``; ``ProjectId`` falls back to
+        the connection's ``project_id``.
+    :param application_id: the AppId of an existing application (``Id``); ``app`` is then optional.
+    :param restore_strategy: ``FROM_NEW`` (default), ``FROM_LATEST``, or a dict
+        ``{"Type": "FROM_SAVEPOINT", "SavepointId": ...}``.
+    :param wait_for: ``"RUNNING"``, ``"SUCCESS"`` or ``None``; default SUCCESS for ``FLINK_BATCH_*``
+        jobs, RUNNING otherwise.
+    :param if_running: ``"reattach"`` (default), ``"fail"`` or ``"restart"`` (savepoint, stop, start
+        from the savepoint) when an instance of the application is already active.
+
+    Also ``conn_id``, ``deferrable``, ``poll_interval``, ``timeout`` and ``cancel_on_kill``. Returns
+    ``{"platform", "instance_id", "application_id", "project_id", "state", "native_state", "console_url"}``.
+    """
+
+    hook_class = VolcengineFlinkHook
+    trigger_class = VolcengineFlinkInstanceTrigger
+    console_link_class = VolcengineFlinkConsoleLink
+    operator_extra_links = (VolcengineFlinkConsoleLink(),)
+    template_fields = ("conn_id", "app", "application_id", "restore_strategy")
+    template_fields_renderers = {"app": "json", "restore_strategy": "json"}
+
+    def __init__(
+        self,
+        *,
+        app: dict[str, Any] | VolcengineFlinkApp | None = None,
+        application_id: str | None = None,
+        restore_strategy: str | dict[str, Any] | RestoreStrategy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.app = app
+        self.application_id = application_id
+        self.restore_strategy = restore_strategy
+
+    def job_spec(self) -> dict[str, Any]:
+        restore = self.restore_strategy
+        if isinstance(restore, RestoreStrategy):
+            restore = restore.body()
+        return {"application_id": self.application_id, "app": self.app, "restore_strategy": restore}
+
+
+class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator):
+    """Stop a Volcengine Flink instance (``CancelApplicationInstance``) and wait until it has stopped.
+
+    Give ``instance_id``, or ``application_id`` to stop whatever instance of that application is
+    active. With ``savepoint=True`` a savepoint is taken first and returned. Stopping an instance that
+    is not running is a no-op that says so.
+    """
+
+    hook_class = VolcengineFlinkHook
+    trigger_class = VolcengineFlinkInstanceTrigger
+    console_link_class = VolcengineFlinkConsoleLink
+    operator_extra_links = (VolcengineFlinkConsoleLink(),)
+    template_fields = ("conn_id", "instance_id", "application_id", "project_id")
+
+    def __init__(
+        self,
+        *,
+        instance_id: str | None = None,
+        application_id: str | None = None,
+        project_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not instance_id and not application_id:
+            raise ValueError("instance_id / application_id: give one of them")
+        self.instance_id = instance_id
+        self.application_id = application_id
+        self.project_id = project_id
+
+    def job_ref(self) -> JobRef | None:
+        if self.instance_id:
+            return {"instance_id": str(self.instance_id)}
+        adapter = self.adapter
+        assert isinstance(adapter, VolcengineFlinkJobAdapter)
+        project_id = self.project_id or adapter.hook.client.settings.project_id
+        if not project_id:
+            raise ValueError("project_id: needed to find the active instance of an application")
+        return adapter.active_instance(project_id, str(self.application_id))

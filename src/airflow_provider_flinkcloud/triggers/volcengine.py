@@ -1,0 +1,10 @@
+"""Trigger watching a Volcengine Flink application instance."""
+
+from __future__ import annotations
+
+from airflow_provider_flinkcloud.core.trigger import FlinkJobTrigger
+from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
+
+
+class VolcengineFlinkInstanceTrigger(FlinkJobTrigger):
+    hook_class = VolcengineFlinkHook
