@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.airflow_run import run_dag
-from support.fixtures import PROJECT_ID
 
 from airflow_provider_flinkcloud.emulator import VOLCENGINE_SECRET_KEY, EmulatorControl
 from airflow_provider_flinkcloud.operators.volcengine import (
@@ -14,6 +12,8 @@ from airflow_provider_flinkcloud.operators.volcengine import (
     VolcengineFlinkStartApplicationOperator,
 )
 from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstanceSensor
+from support.airflow_run import run_dag
+from support.fixtures import PROJECT_ID
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,9 @@ def test_batch_job_waits_for_success(make_dag, volcengine_conn, emulator, deferr
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
-def test_failed_job_fails_task_with_platform_error_text(make_dag, volcengine_conn, emulator, task_logs, deferrable):
+def test_failed_job_fails_task_with_platform_error_text(
+    make_dag, volcengine_conn, emulator, task_logs, deferrable
+):
     error = "org.apache.flink.table.api.ValidationException: Table 'orders' not found in catalog"
     emulator.fail_job("daily-rollup", error, phase="running", after_seconds=0.2)
     with make_dag("failing") as dag:
@@ -163,7 +165,9 @@ def test_bad_spec_fails_before_any_request(make_dag, volcengine_conn, emulator, 
     assert sum(emulator.counters().get("volcengine", {}).get("calls", {}).values()) == 0
 
 
-def test_wrong_secret_gives_auth_error_and_secret_never_logged(make_dag, volcengine_conn, emulator, task_logs):
+def test_wrong_secret_gives_auth_error_and_secret_never_logged(
+    make_dag, volcengine_conn, emulator, task_logs
+):
     wrong_secret = "wr0ng-s3cret-value-4f9a"
     volcengine_conn("volc_wrong", password=wrong_secret)
     with make_dag("auth") as dag:
@@ -177,11 +181,17 @@ def test_wrong_secret_gives_auth_error_and_secret_never_logged(make_dag, volceng
     assert starts(emulator, "orders-enrichment") == 0
 
 
-def test_cancel_stops_the_job_and_second_cancel_is_a_noop(make_dag, volcengine_conn, emulator, task_logs) -> None:
+def test_cancel_stops_the_job_and_second_cancel_is_a_noop(
+    make_dag, volcengine_conn, emulator, task_logs
+) -> None:
     start_result = "{{ ti.xcom_pull(task_ids='start')['instance_id'] }}"
     with make_dag("cancel") as dag:
-        start = VolcengineFlinkStartApplicationOperator(task_id="start", app=streaming_app(), poll_interval=0.2)
-        cancel = VolcengineFlinkCancelInstanceOperator(task_id="cancel", instance_id=start_result, poll_interval=0.2)
+        start = VolcengineFlinkStartApplicationOperator(
+            task_id="start", app=streaming_app(), poll_interval=0.2
+        )
+        cancel = VolcengineFlinkCancelInstanceOperator(
+            task_id="cancel", instance_id=start_result, poll_interval=0.2
+        )
         again = VolcengineFlinkCancelInstanceOperator(task_id="cancel_again", instance_id=start_result)
         start >> cancel >> again
     run = run_dag(dag)
@@ -195,7 +205,9 @@ def test_cancel_stops_the_job_and_second_cancel_is_a_noop(make_dag, volcengine_c
 
 def test_cancel_by_application_with_savepoint(make_dag, volcengine_conn, emulator) -> None:
     with make_dag("cancel_app") as dag:
-        start = VolcengineFlinkStartApplicationOperator(task_id="start", app=streaming_app(), poll_interval=0.2)
+        start = VolcengineFlinkStartApplicationOperator(
+            task_id="start", app=streaming_app(), poll_interval=0.2
+        )
         cancel = VolcengineFlinkCancelInstanceOperator(
             task_id="cancel",
             application_id="{{ ti.xcom_pull(task_ids='start')['application_id'] }}",
@@ -245,7 +257,9 @@ def test_sensor_fails_fast_on_other_terminal_state(make_dag, volcengine_conn, em
 def test_timeout_fails_the_task_and_leaves_the_job(make_dag, volcengine_conn, emulator, task_logs) -> None:
     emulator.set_timings(batch_seconds=30)
     with make_dag("timeout") as dag:
-        VolcengineFlinkStartApplicationOperator(task_id="rollup", app=batch_app(), poll_interval=0.2, timeout=1)
+        VolcengineFlinkStartApplicationOperator(
+            task_id="rollup", app=batch_app(), poll_interval=0.2, timeout=1
+        )
     run = run_dag(dag)
     assert run.task_states == {"rollup": "failed"}
     assert "did not reach SUCCESS before the timeout" in task_logs()

@@ -41,14 +41,22 @@ def run_dag(dag: Any) -> DagRunResult:
     _register(dag)
     # A distinct logical date per run, so running the same DAG again makes a second DAG run.
     logical_date = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=next(_dates))
-    dag_run = dag.test(logical_date=logical_date)
+    # Airflow 2 names the logical date ``execution_date``.
+    dag_run = (
+        dag.test(logical_date=logical_date) if AIRFLOW_V_3_0_PLUS else dag.test(execution_date=logical_date)
+    )
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
 
     with create_session() as session:
         stored = session.query(DagRun).filter(DagRun.run_id == dag_run.run_id).one()
-        states = {ti.task_id: str(getattr(ti.state, "value", ti.state)) for ti in stored.get_task_instances(session=session)}
-        return DagRunResult(dag.dag_id, dag_run.run_id, str(getattr(stored.state, "value", stored.state)), states)
+        states = {
+            ti.task_id: str(getattr(ti.state, "value", ti.state))
+            for ti in stored.get_task_instances(session=session)
+        }
+        return DagRunResult(
+            dag.dag_id, dag_run.run_id, str(getattr(stored.state, "value", stored.state)), states
+        )
 
 
 def read_xcom(dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:

@@ -75,7 +75,9 @@ def volcengine_conn(
     monkeypatch.setenv("AIRFLOW_CONN_VOLCENGINE_FLINK_DEFAULT", volcengine_connection(emulator_server.url))
 
     def add(conn_id: str, **overrides: Any) -> str:
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", volcengine_connection(emulator_server.url, **overrides))
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn_id.upper()}", volcengine_connection(emulator_server.url, **overrides)
+        )
         return conn_id
 
     return add

@@ -109,7 +109,8 @@ class VolcengineFlinkApp(_Spec):
             if not self.sql_text:
                 raise ValueError(f"SqlText: required for {self.job_type} jobs")
             if self.jar or self.main_class:
-                raise ValueError(f"Jar/MainClass: not used by {self.job_type} jobs (SQL jobs take SqlText)")
+                name = "Jar" if self.jar else "MainClass"
+                raise ValueError(f"{name}: not used by {self.job_type} jobs (SQL jobs take SqlText)")
         elif not self.jar:
             raise ValueError(f"Jar: required for {self.job_type} jobs")
         return self
