@@ -264,3 +264,25 @@ def test_timeout_fails_the_task_and_leaves_the_job(make_dag, volcengine_conn, em
     assert run.task_states == {"rollup": "failed"}
     assert "did not reach SUCCESS before the timeout" in task_logs()
     assert calls(emulator, "CancelApplicationInstance") == 0
+
+
+def test_start_whose_reply_was_lost_is_not_repeated(make_dag, volcengine_conn, emulator, task_logs) -> None:
+    emulator.inject_fault("lose_response", operation="StartApplicationInstance", count=1)
+    with make_dag("lost_reply") as dag:
+        VolcengineFlinkStartApplicationOperator(task_id="start", app=streaming_app(), poll_interval=0.2)
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success"}
+    assert calls(emulator, "StartApplicationInstance") == 1
+    assert starts(emulator, "orders-enrichment") == 1
+    assert "The start request failed" in task_logs() and "but took effect" in task_logs()
+
+
+def test_start_rejected_before_taking_effect_is_started_again(make_dag, volcengine_conn, emulator, task_logs):
+    emulator.inject_fault("status", operation="StartApplicationInstance", status=503, count=1)
+    with make_dag("start_503") as dag:
+        VolcengineFlinkStartApplicationOperator(task_id="start", app=streaming_app(), poll_interval=0.2)
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success"}
+    assert calls(emulator, "StartApplicationInstance") == 2
+    assert starts(emulator, "orders-enrichment") == 1
+    assert "did not take effect; starting again" in task_logs()

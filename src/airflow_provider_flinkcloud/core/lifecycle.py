@@ -22,6 +22,7 @@ from airflow_provider_flinkcloud.core.compat import (
     AirflowFailException,
     BaseOperator,
     BaseSensorOperator,
+    PokeReturnValue,
     default_deferrable,
 )
 from airflow_provider_flinkcloud.core.errors import (
@@ -508,8 +509,6 @@ class FlinkJobSensor(_WatchMixin, BaseSensorOperator):
         """The ids of the job to watch."""
 
     def poke(self, context: Context) -> Any:
-        from airflow.providers.common.compat.sdk import PokeReturnValue
-
         status = self.poll_status(self.job_ref())
         verdict = judge(status, self.targets)
         if verdict is Verdict.FAILED:

@@ -120,10 +120,12 @@ class EmulatorControl:
         delay_seconds: float | None = None,
         count: int = 1,
     ) -> dict[str, Any]:
-        """Disturb the next ``count`` matching API calls: ``kind`` is ``"status"``, ``"delay"`` or ``"drop"``.
+        """Disturb the next ``count`` matching API calls.
 
-        ``platform``/``operation`` ``None`` match any. A ``status`` or ``drop`` fault replaces the
-        call (the operation is not executed); a ``delay`` fault sleeps, then executes it.
+        ``kind``: ``"status"`` answers that HTTP status, ``"drop"`` closes the connection (both
+        instead of executing the call), ``"delay"`` sleeps then executes it, ``"lose_response"``
+        executes it and then closes the connection without replying. ``platform``/``operation``
+        ``None`` match any.
         """
         payload = {
             "platform": platform,

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 CONTROL_PREFIX = "/_emulator/"
 FLINK_REST_PREFIX = "/_flink/"
 PLATFORM_CLASSES: tuple[type[Platform], ...] = (VolcenginePlatform,)
-FAULT_KINDS = ("status", "delay", "drop")
+FAULT_KINDS = ("status", "delay", "drop", "lose_response")
 
 
 @dataclass
@@ -120,6 +120,13 @@ class EmulatorCore:
                 )
                 with self.ctx.lock:
                     return platform.error_response(request, fault.status, code, message, headers)
+            if fault.kind == "lose_response":
+                # The call takes effect but its reply never arrives: what a client sees when a
+                # connection breaks after the server acted. Only a client that looks before
+                # repeating a start avoids a duplicate.
+                with self.ctx.lock:
+                    platform.handle(request)
+                return ApiResponse(status=0, drop=True)
             # A delay holds no lock while sleeping, so other clients are served meanwhile.
             time.sleep(fault.delay_seconds)
         with self.ctx.lock:
