@@ -1,0 +1,529 @@
+"""Error classification, the retry policy, and both transports against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from airflow_provider_flinkcloud.core.errors import (
+    AuthError,
+    ConnectionFailedError,
+    FlinkCloudApiError,
+    InvalidRequestError,
+    JobFailedError,
+    NotFoundError,
+    PermissionDeniedError,
+    ThrottledError,
+    TransientError,
+)
+from airflow_provider_flinkcloud.core.hook import CloudSettings
+from airflow_provider_flinkcloud.core.transport import (
+    ApiRequest,
+    ApiResponse,
+    AsyncTransport,
+    RetryPolicy,
+    SyncTransport,
+    parse_retry_after,
+    shared_async_client,
+)
+from airflow_provider_flinkcloud.emulator import EmulatorControl
+from airflow_provider_flinkcloud.hooks.volcengine import (
+    PLATFORM,
+    VolcengineFlinkClient,
+    VolcengineFlinkHook,
+    volcengine_is_retryable,
+)
+from airflow_provider_flinkcloud.models.volcengine import (
+    StartApplicationInstanceRequest,
+    VolcengineFlinkApp,
+)
+from support.fixtures import PROJECT_ID
+
+REQUEST = ApiRequest(operation="GetApplicationInstance", method="POST", path="/")
+FAST_RETRY = RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=0.05)
+
+
+@pytest.fixture
+def offline_client() -> VolcengineFlinkClient:
+    return VolcengineFlinkClient(
+        CloudSettings(
+            conn_id="offline",
+            access_key="AKLTtest",
+            secret_key="c2VjcmV0",
+            region="cn-beijing",
+            endpoint="http://127.0.0.1:9",
+            project_id=None,
+            security_token=None,
+            retry=RetryPolicy(),
+        )
+    )
+
+
+def envelope(error: dict[str, Any] | None = None, request_id: str = "20241028082003ABCDEF") -> bytes:
+    meta: dict[str, Any] = {
+        "RequestId": request_id,
+        "Action": "GetApplicationInstance",
+        "Version": "2025-01-01",
+    }
+    payload: dict[str, Any] = {"ResponseMetadata": meta}
+    if error is None:
+        payload["Result"] = {"Id": "1"}
+    else:
+        meta["Error"] = error
+    return json.dumps(payload).encode()
+
+
+def response(status: int, body: bytes, headers: dict[str, str] | None = None) -> ApiResponse:
+    return ApiResponse(status, headers or {}, body)
+
+
+# -- error_for --------------------------------------------------------------------------------------
+
+
+def test_success_is_no_error(offline_client: VolcengineFlinkClient) -> None:
+    assert offline_client.error_for(REQUEST, response(200, envelope())) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (401, "SignatureDoesNotMatch", AuthError),
+        (401, "InvalidAccessKey", AuthError),
+        (400, "InvalidTimestamp", AuthError),
+        (401, "InvalidSecretToken", AuthError),
+        (403, "AccessDenied", PermissionDeniedError),
+        (403, "LackPolicy", PermissionDeniedError),
+        (429, "RequestLimitExceeded", ThrottledError),
+        (500, "InternalError", TransientError),
+        (503, "ServiceUnavailable", TransientError),
+        (504, "InternalServiceTimeout", TransientError),
+        (404, "ResourceNotFound", NotFoundError),
+        (404, "InvalidActionOrVersion", InvalidRequestError),
+        (400, "InvalidParameter", InvalidRequestError),
+        (404, "SomethingElse", NotFoundError),
+    ],
+)
+def test_error_classification(
+    offline_client: VolcengineFlinkClient, status: int, code: str, expected: type[FlinkCloudApiError]
+) -> None:
+    error = offline_client.error_for(REQUEST, response(status, envelope({"Code": code, "Message": "m"})))
+    assert type(error) is expected
+    assert error.code == code and error.http_status == status
+    assert error.platform == PLATFORM and error.operation == "GetApplicationInstance"
+
+
+def test_permission_denied_is_an_auth_error(offline_client: VolcengineFlinkClient) -> None:
+    error = offline_client.error_for(
+        REQUEST, response(403, envelope({"Code": "AccessDenied", "Message": "m"}))
+    )
+    assert isinstance(error, AuthError)
+
+
+def test_throttled_carries_retry_after(offline_client: VolcengineFlinkClient) -> None:
+    body = envelope({"Code": "RequestLimitExceeded", "Message": "Request limit exceeded."})
+    error = offline_client.error_for(REQUEST, response(429, body, {"retry-after": "7"}))
+    assert isinstance(error, ThrottledError)
+    assert error.retry_after == 7.0
+
+
+def test_no_retry_after_header_means_none(offline_client: VolcengineFlinkClient) -> None:
+    error = offline_client.error_for(
+        REQUEST, response(500, envelope({"Code": "InternalError", "Message": "m"}))
+    )
+    assert isinstance(error, TransientError) and error.retry_after is None
+
+
+def test_error_in_a_200_reply_is_an_error(offline_client: VolcengineFlinkClient) -> None:
+    body = envelope({"CodeN": 100008, "Code": "BusinessError", "Message": "app id is invalid"}, "req-42")
+    error = offline_client.error_for(REQUEST, response(200, body))
+    assert error is not None
+    assert isinstance(error, InvalidRequestError)
+    assert (error.http_status, error.code, error.message, error.request_id) == (
+        200,
+        "BusinessError",
+        "app id is invalid",
+        "req-42",
+    )
+
+
+def test_auth_code_in_a_200_reply_is_an_auth_error(offline_client: VolcengineFlinkClient) -> None:
+    error = offline_client.error_for(REQUEST, response(200, envelope({"Code": "SignatureDoesNotMatch"})))
+    assert isinstance(error, AuthError) and error.message == ""
+
+
+@pytest.mark.parametrize("body", [b'{"Result": {"Id": "1"}}', b"{}", b"[]", b"null", b""])
+def test_2xx_without_response_metadata_is_internal_service_error(
+    offline_client: VolcengineFlinkClient, body: bytes
+) -> None:
+    error = offline_client.error_for(REQUEST, response(200, body))
+    assert isinstance(error, FlinkCloudApiError)
+    assert error.code == "InternalServiceError"
+    assert "ResponseMetadata" in error.message
+
+
+def test_non_json_502_is_transient(offline_client: VolcengineFlinkClient) -> None:
+    body = b"<html><body>502 Bad Gateway</body></html>"
+    error = offline_client.error_for(REQUEST, response(502, body))
+    assert isinstance(error, TransientError)
+    assert error.http_status == 502 and error.code is None
+    assert "502 Bad Gateway" in error.message
+    assert volcengine_is_retryable(error)
+
+
+def test_empty_error_body_names_the_status(offline_client: VolcengineFlinkClient) -> None:
+    error = offline_client.error_for(REQUEST, response(503, b""))
+    assert isinstance(error, TransientError) and error.message == "HTTP 503"
+
+
+def test_long_error_body_is_cut(offline_client: VolcengineFlinkClient) -> None:
+    error = offline_client.error_for(REQUEST, response(500, b"x" * 5000))
+    assert error is not None and len(error.message) == 200
+
+
+# -- volcengine_is_retryable ------------------------------------------------------------------------
+
+
+def api_error(cls: type[FlinkCloudApiError] = FlinkCloudApiError, **kwargs: Any) -> FlinkCloudApiError:
+    return cls(platform=PLATFORM, operation="GetApplicationInstance", message="m", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (api_error(TransientError, http_status=503), True),
+        (api_error(ThrottledError, http_status=429), True),
+        (api_error(ConnectionFailedError), True),
+        # The vendor's own codes decide even when the class is the generic one.
+        (api_error(code="ServiceUnavailable"), True),
+        (api_error(code="InternalServiceTimeout"), True),
+        (api_error(code="FlowLimitExceeded"), True),
+        (api_error(code="Throttling"), True),
+        (api_error(AuthError, http_status=401, code="SignatureDoesNotMatch"), False),
+        (api_error(PermissionDeniedError, http_status=403, code="AccessDenied"), False),
+        (api_error(NotFoundError, http_status=404), False),
+        (api_error(InvalidRequestError, http_status=400, code="InvalidParameter"), False),
+        (api_error(code="UnexpectedResponse"), False),
+    ],
+)
+def test_volcengine_is_retryable(error: FlinkCloudApiError, retryable: bool) -> None:
+    assert volcengine_is_retryable(error) is retryable
+
+
+def test_hook_and_client_share_the_rule() -> None:
+    error = api_error(code="RequestLimitExceeded")
+    hook = VolcengineFlinkHook(conn_id="unused")
+    assert hook.is_retryable(error) is True
+    assert hook.is_retryable(api_error(AuthError)) is False
+
+
+# -- parse_retry_after --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("5", 5.0), (" 2.5 ", 2.5), ("0", 0.0), ("-3", 0.0), (None, None), ("", None), ("soon", None)],
+)
+def test_parse_retry_after_seconds_and_garbage(value: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(value) == seconds
+
+
+def test_parse_retry_after_http_date() -> None:
+    now = datetime(2015, 10, 21, 7, 27, 0, tzinfo=timezone.utc).timestamp()
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 60.0
+    assert (
+        parse_retry_after(format_datetime(datetime(2015, 10, 21, 7, 27, 30, tzinfo=timezone.utc)), now)
+        == 30.0
+    )
+    # A date in the past means "now".
+    assert parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now=now) == 0.0
+
+
+# -- RetryPolicy ------------------------------------------------------------------------------------
+
+
+def test_not_retried_when_not_retryable_or_exhausted() -> None:
+    policy = RetryPolicy(max_attempts=3)
+    error = api_error(TransientError)
+    assert policy.next_delay(1, error, retryable=False) is None
+    assert policy.next_delay(3, error, retryable=True) is None
+    assert policy.next_delay(4, error, retryable=True) is None
+    assert policy.next_delay(2, error, retryable=True) is not None
+    # Even a platform that asks to come back later is not retried when the call may not be repeated.
+    assert policy.next_delay(1, api_error(ThrottledError, retry_after=1.0), retryable=False) is None
+
+
+def test_single_attempt_policy_never_retries() -> None:
+    assert RetryPolicy(max_attempts=1).next_delay(1, api_error(TransientError), retryable=True) is None
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3, 4, 5, 6, 7, 12])
+def test_backoff_is_exponential_with_jitter_within_bounds(attempt: int) -> None:
+    policy = RetryPolicy(max_attempts=100, base_delay=0.5, max_delay=20.0)
+    ceiling = min(20.0, 0.5 * 2 ** (attempt - 1))
+    delays = [policy.next_delay(attempt, api_error(TransientError), retryable=True) for _ in range(300)]
+    assert all(d is not None and ceiling / 2 <= d <= ceiling for d in delays)
+    assert len(set(delays)) > 1  # jittered, not a fixed sleep
+
+
+def test_backoff_is_capped_by_max_delay() -> None:
+    policy = RetryPolicy(max_attempts=100, base_delay=1.0, max_delay=3.0)
+    delays = [policy.next_delay(30, api_error(TransientError), retryable=True) for _ in range(100)]
+    assert all(d is not None and 1.5 <= d <= 3.0 for d in delays)
+
+
+def test_retry_after_is_honoured_over_backoff() -> None:
+    policy = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=20.0)
+    delays = [
+        policy.next_delay(1, api_error(ThrottledError, retry_after=7.0), retryable=True) for _ in range(100)
+    ]
+    assert all(d is not None and 7.0 <= d <= 7.1 for d in delays)
+
+
+def test_retry_after_is_capped() -> None:
+    policy = RetryPolicy(max_attempts=5, max_retry_after=120.0)
+    delays = [
+        policy.next_delay(1, api_error(ThrottledError, retry_after=3600.0), retryable=True) for _ in range(50)
+    ]
+    assert all(d is not None and 120.0 <= d <= 120.1 for d in delays)
+
+
+# -- FlinkCloudApiError ----------------------------------------------------------------------------
+
+
+def full_error(cls: type[FlinkCloudApiError] = ThrottledError) -> FlinkCloudApiError:
+    return cls(
+        platform=PLATFORM,
+        operation="StartApplicationInstance",
+        http_status=429,
+        code="RequestLimitExceeded",
+        message="Request limit exceeded, please try again later.",
+        request_id="2024102808220301ABCDEF",
+        retry_after=2.0,
+    )
+
+
+def test_error_text_carries_every_detail() -> None:
+    text = str(full_error())
+    for part in (
+        PLATFORM,
+        "StartApplicationInstance",
+        "HTTP 429",
+        "RequestLimitExceeded",
+        "Request limit exceeded, please try again later.",
+        "2024102808220301ABCDEF",
+    ):
+        assert part in text
+    assert text == (
+        "Volcengine Flink StartApplicationInstance failed (HTTP 429, RequestLimitExceeded): "
+        "Request limit exceeded, please try again later. [request id 2024102808220301ABCDEF]"
+    )
+
+
+def test_error_text_without_status_or_code() -> None:
+    error = FlinkCloudApiError(platform="P", operation="Op", message="no response")
+    assert str(error) == "P Op failed: no response"
+
+
+@pytest.mark.parametrize("cls", [ThrottledError, AuthError, PermissionDeniedError, ConnectionFailedError])
+def test_error_pickles_round_trip(cls: type[FlinkCloudApiError]) -> None:
+    error = full_error(cls)
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert type(copy) is cls
+    assert str(copy) == str(error)
+    assert copy.args == error.args
+    for name in ("platform", "operation", "http_status", "code", "message", "request_id", "retry_after"):
+        assert getattr(copy, name) == getattr(error, name)
+
+
+def test_job_failed_error_pickles_with_its_result() -> None:
+    error = JobFailedError("instance 1 ended FAILED: boom", result={"state": "FAILED", "instance_id": "1"})
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert type(copy) is JobFailedError
+    assert str(copy) == "instance 1 ended FAILED: boom"
+    assert copy.result == {"state": "FAILED", "instance_id": "1"}
+
+
+# -- transports against the emulator ------------------------------------------------------------
+
+
+def calls(emulator: EmulatorControl, action: str) -> int:
+    return emulator.counters().get("volcengine", {}).get("calls", {}).get(action, 0)
+
+
+def started(emulator: EmulatorControl) -> int:
+    return sum(emulator.counters().get("volcengine", {}).get("starts_by_app", {}).values())
+
+
+@pytest.fixture
+def hook(volcengine_conn: Any) -> VolcengineFlinkHook:
+    return VolcengineFlinkHook()
+
+
+def start_request() -> StartApplicationInstanceRequest:
+    app = VolcengineFlinkApp(
+        job_type="FLINK_STREAMING_SQL",
+        job_name="orders",
+        unique_key="orders-key",
+        project_id=PROJECT_ID,
+        sql_text="INSERT INTO sink SELECT * FROM orders;",
+    )
+    return StartApplicationInstanceRequest(app=app)
+
+
+def inject_flaky_reads(emulator: EmulatorControl) -> None:
+    emulator.inject_fault("status", operation="ListGWSApplication", status=503, count=2)
+    emulator.inject_fault("status", operation="ListGWSApplication", status=429, retry_after=0.1, count=1)
+
+
+def test_sync_transport_recovers_from_503s_and_a_429(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    inject_flaky_reads(emulator)
+    result = SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.probe_call())
+    assert result.total == 0
+    assert calls(emulator, "ListGWSApplication") == 4
+    assert emulator.counters()["volcengine"]["faults_fired"] == 3
+
+
+async def test_async_transport_recovers_from_503s_and_a_429(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    inject_flaky_reads(emulator)
+    result = await AsyncTransport(hook.client, retry=FAST_RETRY).execute(hook.probe_call())
+    assert result.total == 0
+    assert calls(emulator, "ListGWSApplication") == 4
+    assert emulator.counters()["volcengine"]["faults_fired"] == 3
+
+
+def test_hook_call_retries_with_the_connection_policy(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    inject_flaky_reads(emulator)
+    assert hook.call(hook.probe_call()).total == 0
+    assert calls(emulator, "ListGWSApplication") == 4
+
+
+async def test_hook_acall_retries_with_the_connection_policy(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    inject_flaky_reads(emulator)
+    assert (await hook.acall(hook.probe_call())).total == 0
+    assert calls(emulator, "ListGWSApplication") == 4
+
+
+def test_sync_transport_gives_up_after_max_attempts(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    emulator.inject_fault("status", operation="ListGWSApplication", status=503, count=10)
+    policy = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
+    with pytest.raises(TransientError) as info:
+        SyncTransport(hook.client, retry=policy).execute(hook.probe_call())
+    assert info.value.http_status == 503 and info.value.code == "ServiceUnavailable"
+    assert info.value.operation == "ListGWSApplication" and info.value.request_id
+    assert calls(emulator, "ListGWSApplication") == 3
+
+
+async def test_async_transport_gives_up_after_max_attempts(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    emulator.inject_fault("status", operation="ListGWSApplication", status=429, retry_after=0, count=10)
+    policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
+    with pytest.raises(ThrottledError) as info:
+        await AsyncTransport(hook.client, retry=policy).execute(hook.probe_call())
+    assert info.value.http_status == 429 and info.value.code == "RequestLimitExceeded"
+    assert info.value.retry_after == 0.0
+    assert calls(emulator, "ListGWSApplication") == 2
+
+
+def test_auth_error_is_not_retried(volcengine_conn: Any, emulator: EmulatorControl) -> None:
+    bad = VolcengineFlinkHook(conn_id=volcengine_conn("volc_wrong", password="wr0ng"))
+    with pytest.raises(AuthError) as info:
+        SyncTransport(bad.client, retry=FAST_RETRY).execute(bad.probe_call())
+    assert info.value.code == "SignatureDoesNotMatch" and info.value.http_status == 401
+    assert calls(emulator, "ListGWSApplication") == 1
+
+
+def test_sync_start_is_not_retried_on_503(hook: VolcengineFlinkHook, emulator: EmulatorControl) -> None:
+    emulator.inject_fault("status", operation="StartApplicationInstance", status=503, count=1)
+    call = hook.start_call(start_request())
+    assert call.request.idempotent is False
+    with pytest.raises(TransientError):
+        SyncTransport(hook.client, retry=FAST_RETRY).execute(call)
+    assert calls(emulator, "StartApplicationInstance") == 1
+    assert started(emulator) == 0
+    # The fault is spent: the same call now goes through, once.
+    assert SyncTransport(hook.client, retry=FAST_RETRY).execute(call).instance_id
+    assert calls(emulator, "StartApplicationInstance") == 2 and started(emulator) == 1
+
+
+async def test_async_start_is_not_retried_on_503(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    emulator.inject_fault("status", operation="StartApplicationInstance", status=503, count=1)
+    with pytest.raises(TransientError):
+        await AsyncTransport(hook.client, retry=FAST_RETRY).execute(hook.start_call(start_request()))
+    assert calls(emulator, "StartApplicationInstance") == 1
+    assert started(emulator) == 0
+
+
+def test_sync_dropped_connection_is_connection_failed(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    emulator.inject_fault("drop", operation="ListGWSApplication", count=10)
+    policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
+    with pytest.raises(ConnectionFailedError) as info:
+        SyncTransport(hook.client, retry=policy).execute(hook.probe_call())
+    assert info.value.http_status is None
+    assert "no response from 127.0.0.1" in info.value.message
+    assert calls(emulator, "ListGWSApplication") == 2
+
+
+async def test_async_dropped_connection_is_connection_failed(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    emulator.inject_fault("drop", operation="ListGWSApplication", count=10)
+    policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
+    with pytest.raises(ConnectionFailedError) as info:
+        await AsyncTransport(hook.client, retry=policy).execute(hook.probe_call())
+    assert "no response from 127.0.0.1" in info.value.message
+    assert calls(emulator, "ListGWSApplication") == 2
+
+
+def test_one_dropped_read_is_retried(hook: VolcengineFlinkHook, emulator: EmulatorControl) -> None:
+    emulator.inject_fault("drop", operation="ListGWSApplication", count=1)
+    assert SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.probe_call()).total == 0
+    assert calls(emulator, "ListGWSApplication") == 2
+
+
+def test_dropped_start_is_not_retried(hook: VolcengineFlinkHook, emulator: EmulatorControl) -> None:
+    emulator.inject_fault("drop", operation="StartApplicationInstance", count=1)
+    with pytest.raises(ConnectionFailedError):
+        SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.start_call(start_request()))
+    assert calls(emulator, "StartApplicationInstance") == 1
+
+
+async def test_async_client_is_shared_across_calls_and_hooks(
+    volcengine_conn: Any, emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    used: list[httpx.AsyncClient] = []
+    original = httpx.AsyncClient.request
+
+    async def spy(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> httpx.Response:
+        used.append(self)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "request", spy)
+    first, second = VolcengineFlinkHook(), VolcengineFlinkHook()
+    await first.acall(first.probe_call())
+    await second.acall(second.probe_call())
+    await first.acall(first.probe_call())
+    assert len(used) == 3
+    assert used[0] is used[1] is used[2]
+    assert used[0] is shared_async_client()
+    assert calls(emulator, "ListGWSApplication") == 3

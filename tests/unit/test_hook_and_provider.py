@@ -1,0 +1,342 @@
+"""Provider metadata, the connection form, the hook's connection handling, links and the worker's on_kill."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from typing import Any
+
+import jsonschema
+import pytest
+
+from airflow_provider_flinkcloud.core.errors import JobSpecError
+from airflow_provider_flinkcloud.core.lifecycle import JOB_XCOM_KEY
+from airflow_provider_flinkcloud.emulator import VOLCENGINE_SECRET_KEY, EmulatorControl
+from airflow_provider_flinkcloud.get_provider_info import get_provider_info
+from airflow_provider_flinkcloud.hooks.volcengine import DEFAULT_ENDPOINT, VolcengineFlinkHook
+from airflow_provider_flinkcloud.links import volcengine as volcengine_links
+from airflow_provider_flinkcloud.links.volcengine import VolcengineFlinkConsoleLink
+from airflow_provider_flinkcloud.operators.volcengine import VolcengineFlinkStartApplicationOperator
+from support.fixtures import PROJECT_ID
+
+DISTRIBUTION = "airflow-provider-flinkcloud"
+
+
+def airflow_schema(name: str) -> dict[str, Any]:
+    """A JSON schema shipped inside the installed airflow package (same place on 2.11 and 3.x)."""
+    return json.loads((resources.files("airflow") / name).read_text(encoding="utf-8"))
+
+
+def validate(instance: Any, schema: dict[str, Any]) -> None:
+    jsonschema.validators.validator_for(schema)(schema).validate(instance)
+
+
+# -- provider info --------------------------------------------------------------------------------
+
+
+def test_provider_info_passes_airflows_schema() -> None:
+    validate(get_provider_info(), airflow_schema("provider_info.schema.json"))
+
+
+def test_schema_check_can_fail() -> None:
+    broken = {**get_provider_info(), "connection-types": [{"hook-class-name": "x.Y"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        validate(broken, airflow_schema("provider_info.schema.json"))
+
+
+def test_connection_types_pass_the_provider_yaml_schema() -> None:
+    # Airflow >= 3.2 describes conn-fields and ui-field-behaviour strictly in provider.yaml's schema.
+    item_schema = airflow_schema("provider.yaml.schema.json")["properties"]["connection-types"]["items"]
+    for conn_type in get_provider_info()["connection-types"]:
+        validate(conn_type, item_schema)
+
+
+def test_ui_field_behaviour_passes_the_form_schema() -> None:
+    behaviour = VolcengineFlinkHook.get_ui_field_behaviour()
+    as_airflow_reads_it = {
+        "hidden_fields": behaviour["hidden-fields"],
+        "relabeling": behaviour["relabeling"],
+        "placeholders": behaviour["placeholders"],
+    }
+    validate(as_airflow_reads_it, airflow_schema("customized_form_field_behaviours.schema.json"))
+
+
+def test_package_name_is_the_distribution_name() -> None:
+    info = get_provider_info()
+    dist = metadata.distribution(DISTRIBUTION)
+    assert info["package-name"] == DISTRIBUTION == dist.metadata["Name"]
+    assert info["versions"][0] == dist.version
+
+
+def test_entry_point_leads_to_get_provider_info() -> None:
+    points = [
+        ep
+        for ep in metadata.entry_points(group="apache_airflow_provider")
+        if ep.dist is not None and ep.dist.metadata["Name"] == DISTRIBUTION
+    ]
+    assert len(points) == 1
+    assert points[0].load() is get_provider_info
+
+
+def test_provider_modules_and_classes_import() -> None:
+    import importlib
+
+    info = get_provider_info()
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info[section]:
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
+    for path in [*info["extra-links"], *(c["hook-class-name"] for c in info["connection-types"])]:
+        module, _, name = path.rpartition(".")
+        assert hasattr(importlib.import_module(module), name), path
+    integrations = {i["integration-name"] for i in info["integrations"]}
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        assert {entry["integration-name"] for entry in info[section]} <= integrations
+
+
+def test_connection_type_matches_the_hook() -> None:
+    (conn_type,) = get_provider_info()["connection-types"]
+    assert conn_type["connection-type"] == VolcengineFlinkHook.conn_type == "volcengine_flink"
+    assert conn_type["hook-class-name"] == "airflow_provider_flinkcloud.hooks.volcengine.VolcengineFlinkHook"
+    assert conn_type["hook-name"] == VolcengineFlinkHook.hook_name
+    assert conn_type["ui-field-behaviour"] == VolcengineFlinkHook.get_ui_field_behaviour()
+
+
+def test_conn_fields_mark_only_the_token_as_a_password() -> None:
+    (conn_type,) = get_provider_info()["connection-types"]
+    fields = conn_type["conn-fields"]
+    assert set(fields) == {"region", "project_id", "endpoint", "security_token"}
+    assert fields["security_token"]["schema"]["format"] == "password"
+    for name in ("region", "project_id", "endpoint"):
+        assert "format" not in fields[name]["schema"], name
+    assert all(f["label"] and f["schema"]["type"] == ["string", "null"] for f in fields.values())
+
+
+def test_ui_field_behaviour() -> None:
+    behaviour = VolcengineFlinkHook.get_ui_field_behaviour()
+    assert set(behaviour["hidden-fields"]) == {"host", "schema", "port"}
+    assert behaviour["relabeling"] == {"login": "Access Key ID", "password": "Secret Access Key"}
+    assert set(behaviour["placeholders"]) == {"region", "project_id", "endpoint", "security_token"}
+    assert "cn-beijing" in behaviour["placeholders"]["region"]
+
+
+def test_legacy_form_widgets_hide_the_token() -> None:
+    pytest.importorskip("flask_appbuilder")
+    from wtforms import PasswordField, StringField
+
+    widgets = VolcengineFlinkHook.get_connection_form_widgets()
+    assert set(widgets) == {"region", "project_id", "endpoint", "security_token"}
+    assert widgets["security_token"].field_class is PasswordField
+    assert widgets["region"].field_class is StringField
+
+
+# -- the hook and its connection -------------------------------------------------------------------
+
+
+def test_hook_does_not_read_the_connection_in_init() -> None:
+    hook = VolcengineFlinkHook(conn_id="no_such_connection_anywhere")
+    assert hook.conn_id == "no_such_connection_anywhere"
+    # The exception type differs per Airflow line; its message names the connection.
+    with pytest.raises(Exception, match="no_such_connection_anywhere"):
+        _ = hook.client
+
+
+def test_default_connection_id() -> None:
+    assert (
+        VolcengineFlinkHook().conn_id == VolcengineFlinkHook.default_conn_name == "volcengine_flink_default"
+    )
+
+
+def test_test_connection_succeeds_against_the_emulator(
+    volcengine_conn: Any, emulator: EmulatorControl, emulator_server: Any
+) -> None:
+    ok, message = VolcengineFlinkHook().test_connection()
+    assert ok is True
+    assert emulator_server.url.rstrip("/") in message and "Volcengine Flink" in message
+    assert emulator.counters()["volcengine"]["calls"] == {"ListGWSApplication": 1}
+
+
+def test_test_connection_with_a_wrong_secret(volcengine_conn: Any, emulator: EmulatorControl) -> None:
+    wrong = "wr0ng-s3cret-value-4f9a"
+    ok, message = VolcengineFlinkHook(conn_id=volcengine_conn("volc_wrong", password=wrong)).test_connection()
+    assert ok is False
+    assert "SignatureDoesNotMatch" in message and "HTTP 401" in message
+    assert wrong not in message and VOLCENGINE_SECRET_KEY not in message
+
+
+def test_test_connection_with_an_unknown_access_key(volcengine_conn: Any, emulator: EmulatorControl) -> None:
+    ok, message = VolcengineFlinkHook(
+        conn_id=volcengine_conn("volc_ak", login="AKLTnobody")
+    ).test_connection()
+    assert ok is False and "InvalidAccessKey" in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"login": ""}, "login (the access key) is empty"),
+        ({"login": "   "}, "login (the access key) is empty"),
+        ({"password": ""}, "password (the secret key) is empty"),
+        ({"extra": {"endpoint": "open.volcengineapi.com"}}, "extra endpoint must be a full URL"),
+        ({"extra": {"retry_max_attempts": "many"}}, "extra retry_* settings must be numbers"),
+    ],
+    ids=["empty-login", "blank-login", "empty-password", "endpoint-not-a-url", "bad-retry-setting"],
+)
+def test_bad_connection_gives_a_clear_error(
+    volcengine_conn: Any, emulator: EmulatorControl, overrides: dict[str, Any], named: str
+) -> None:
+    hook = VolcengineFlinkHook(conn_id=volcengine_conn("volc_bad", **overrides))
+    with pytest.raises(JobSpecError) as info:
+        _ = hook.client
+    assert "connection 'volc_bad'" in str(info.value) and named in str(info.value)
+    ok, message = hook.test_connection()
+    assert ok is False and named in message
+    assert sum(emulator.counters().get("volcengine", {}).get("calls", {}).values()) == 0
+
+
+def test_connection_settings(volcengine_conn: Any, emulator_server: Any) -> None:
+    conn_id = volcengine_conn(
+        "volc_settings", extra={"endpoint": emulator_server.url + "/", "region": "cn-shanghai"}
+    )
+    client = VolcengineFlinkHook(conn_id=conn_id).client
+    assert client.base_url == emulator_server.url.rstrip("/")
+    assert client.region == "cn-shanghai" and client.settings.project_id == PROJECT_ID
+    assert client.retry.base_delay == 0.05 and client.retry.max_delay == 0.5
+    assert VOLCENGINE_SECRET_KEY not in repr(client.settings)
+
+
+def test_endpoint_defaults_by_region(volcengine_conn: Any) -> None:
+    client = VolcengineFlinkHook(conn_id=volcengine_conn("volc_public", extra={"endpoint": ""})).client
+    assert client.base_url == DEFAULT_ENDPOINT and client.region == "cn-beijing"
+    regional = VolcengineFlinkHook(
+        conn_id=volcengine_conn("volc_regional", extra={"endpoint": "", "region": "ap-southeast-3"})
+    ).client
+    assert regional.base_url == "https://flink.ap-southeast-3.volcengineapi.com"
+
+
+# -- console link ------------------------------------------------------------------------------------
+
+
+def test_console_link_is_formatted_from_params() -> None:
+    url = VolcengineFlinkConsoleLink.format_link(
+        {"region": "cn-shanghai", "project_id": "team a", "application_id": "42", "instance_id": "1840"}
+    )
+    assert url == (
+        "https://console.volcengine.com/flink/region:flink+cn-shanghai/application/detail"
+        "?projectId=team%20a&appId=42&instanceId=1840"
+    )
+
+
+def test_console_link_leaves_out_missing_ids() -> None:
+    url = VolcengineFlinkConsoleLink.format_link({"instance_id": "7"})
+    assert (
+        url == "https://console.volcengine.com/flink/region:flink+cn-beijing/application/detail?instanceId=7"
+    )
+
+
+class _FakeXCom:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.asked: list[dict[str, Any]] = []
+
+    def get_value(self, **kwargs: Any) -> Any:
+        self.asked.append(kwargs)
+        return self.value
+
+
+def test_console_link_reads_stored_params(monkeypatch: pytest.MonkeyPatch) -> None:
+    xcom = _FakeXCom({"region": "cn-beijing", "instance_id": "9"})
+    monkeypatch.setattr("airflow_provider_flinkcloud.core.links.XCom", xcom)
+    link = VolcengineFlinkConsoleLink()
+    assert link.get_link(None, ti_key="key") == volcengine_links.volcengine_console_url(xcom.value)
+    assert xcom.asked == [{"ti_key": "key", "key": "volcengine_flink_console"}]
+    xcom.value = None
+    assert link.get_link(None, ti_key="key") == ""
+
+
+# -- the operator on a worker -----------------------------------------------------------------------
+
+
+@dataclass
+class FakeTaskInstance:
+    pushed: dict[str, Any] = field(default_factory=dict)
+
+    def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
+        self.pushed[key] = value
+
+
+def streaming_app() -> dict[str, Any]:
+    return {
+        "JobType": "FLINK_STREAMING_SQL",
+        "JobName": "orders-enrichment",
+        "UniqueKey": "orders-enrichment-key",
+        "SqlText": "INSERT INTO sink SELECT * FROM orders;",
+    }
+
+
+Started = tuple[VolcengineFlinkStartApplicationOperator, FakeTaskInstance, dict[str, Any]]
+
+
+def start_without_waiting(**kwargs: Any) -> Started:
+    op = VolcengineFlinkStartApplicationOperator(task_id="t", app=streaming_app(), wait_for=None, **kwargs)
+    ti = FakeTaskInstance()
+    result = op.execute({"ti": ti})  # type: ignore[arg-type]
+    return op, ti, result
+
+
+def instance_state(emulator: EmulatorControl, instance_id: str) -> str:
+    instances = emulator.state()["volcengine"]["instances"]
+    return next(i["State"] for i in instances if i["Id"] == instance_id)
+
+
+def cancels(emulator: EmulatorControl) -> int:
+    return emulator.counters()["volcengine"]["calls"].get("CancelApplicationInstance", 0)
+
+
+def test_execute_persists_ids_and_link_params(volcengine_conn: Any, emulator: EmulatorControl) -> None:
+    _, ti, result = start_without_waiting()
+    assert result["state"] in ("PENDING", "RUNNING")
+    assert ti.pushed[JOB_XCOM_KEY] == {
+        "platform": "volcengine",
+        "instance_id": result["instance_id"],
+        "application_id": result["application_id"],
+        "project_id": PROJECT_ID,
+    }
+    link_params = ti.pushed[VolcengineFlinkConsoleLink.key]
+    assert link_params["instance_id"] == result["instance_id"] and link_params["region"] == "cn-beijing"
+    assert VolcengineFlinkConsoleLink.format_link(link_params) == result["console_url"]
+
+
+def test_worker_on_kill_cancels_the_instance_it_started(
+    volcengine_conn: Any, emulator: EmulatorControl
+) -> None:
+    op, _, result = start_without_waiting()
+    assert instance_state(emulator, result["instance_id"]) in ("STARTING", "RUNNING")
+    op.on_kill()
+    assert cancels(emulator) == 1
+    assert instance_state(emulator, result["instance_id"]) in ("CANCELLING", "STOPPED")
+
+
+def test_worker_on_kill_without_cancel_on_kill_leaves_it_running(
+    volcengine_conn: Any, emulator: EmulatorControl
+) -> None:
+    op, _, result = start_without_waiting(cancel_on_kill=False)
+    op.on_kill()
+    assert cancels(emulator) == 0
+    assert instance_state(emulator, result["instance_id"]) in ("STARTING", "RUNNING")
+
+
+def test_worker_on_kill_before_anything_started_does_nothing(
+    volcengine_conn: Any, emulator: EmulatorControl
+) -> None:
+    VolcengineFlinkStartApplicationOperator(task_id="start", app=streaming_app()).on_kill()
+    assert sum(emulator.counters().get("volcengine", {}).get("calls", {}).values()) == 0
+
+
+def test_worker_on_kill_survives_an_api_error(volcengine_conn: Any, emulator: EmulatorControl) -> None:
+    op, _, result = start_without_waiting()
+    emulator.inject_fault("status", operation="CancelApplicationInstance", status=403, count=1)
+    op.on_kill()  # logs, does not raise
+    assert cancels(emulator) == 1
+    assert instance_state(emulator, result["instance_id"]) in ("STARTING", "RUNNING")

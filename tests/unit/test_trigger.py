@@ -1,0 +1,248 @@
+"""The Volcengine trigger: serialization, and its watch loop and on_kill against the emulator."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from airflow_provider_flinkcloud.core.lifecycle import JobStatus
+from airflow_provider_flinkcloud.core.states import JobState
+from airflow_provider_flinkcloud.core.trigger import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_flinkcloud.emulator import EmulatorControl
+from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
+from airflow_provider_flinkcloud.triggers.volcengine import VolcengineFlinkInstanceTrigger
+
+DEFAULT_CONN = "volcengine_flink_default"
+FLINK_ERROR = "org.apache.flink.table.api.ValidationException: Table 'orders' not found"
+
+
+def streaming_app(name: str = "orders-enrichment") -> dict[str, Any]:
+    return {
+        "JobType": "FLINK_STREAMING_SQL",
+        "JobName": name,
+        "UniqueKey": f"{name}-key",
+        "SqlText": "INSERT INTO sink SELECT * FROM orders;",
+    }
+
+
+@pytest.fixture
+def start_instance(volcengine_conn: Any, emulator: EmulatorControl) -> Callable[..., dict[str, str]]:
+    """Start an instance through the hook (as the operator does) and return its ref."""
+
+    def start(app: dict[str, Any] | None = None) -> dict[str, str]:
+        adapter = VolcengineFlinkHook().adapter()
+        return adapter.start(adapter.validate_spec({"app": app or streaming_app()}))
+
+    return start
+
+
+def trigger_for(ref: dict[str, str], **kwargs: Any) -> VolcengineFlinkInstanceTrigger:
+    settings: dict[str, Any] = {
+        "conn_id": DEFAULT_CONN,
+        "target_states": ["RUNNING"],
+        "poll_interval": 0.05,
+        "deadline": time.time() + 30,
+    }
+    settings.update(kwargs)
+    return VolcengineFlinkInstanceTrigger(ref=ref, **settings)
+
+
+async def events_of(trigger: VolcengineFlinkInstanceTrigger) -> list[dict[str, Any]]:
+    return [event.payload async for event in trigger.run()]
+
+
+def calls(emulator: EmulatorControl, action: str) -> int:
+    return emulator.counters().get("volcengine", {}).get("calls", {}).get(action, 0)
+
+
+def instance_state(emulator: EmulatorControl, instance_id: str) -> str:
+    instances = emulator.state()["volcengine"]["instances"]
+    return next(i["State"] for i in instances if i["Id"] == instance_id)
+
+
+# -- serialization --------------------------------------------------------------------------------
+
+
+def test_serialize_round_trips() -> None:
+    trigger = VolcengineFlinkInstanceTrigger(
+        conn_id="volc_prod",
+        ref={"instance_id": "1840646077740994561", "application_id": "42", "project_id": "p"},
+        target_states=["success", "Running"],
+        poll_interval=15,
+        deadline=1_900_000_000.5,
+        cancel_on_kill=False,
+        max_consecutive_errors=3,
+        last_logged="RUNNING/RUNNING",
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_flinkcloud.triggers.volcengine.VolcengineFlinkInstanceTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    module, _, name = classpath.rpartition(".")
+    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
+    assert type(rebuilt) is VolcengineFlinkInstanceTrigger
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert kwargs == {
+        "conn_id": "volc_prod",
+        "ref": {"instance_id": "1840646077740994561", "application_id": "42", "project_id": "p"},
+        "target_states": ["RUNNING", "SUCCESS"],
+        "poll_interval": 15.0,
+        "deadline": 1_900_000_000.5,
+        "cancel_on_kill": False,
+        "max_consecutive_errors": 3,
+        "last_logged": "RUNNING/RUNNING",
+    }
+
+
+def test_serialize_defaults() -> None:
+    _, kwargs = VolcengineFlinkInstanceTrigger(
+        conn_id="c", ref={"instance_id": "1"}, target_states=["SUCCESS"], poll_interval=1
+    ).serialize()
+    assert kwargs["deadline"] is None and kwargs["cancel_on_kill"] is True
+    assert kwargs["max_consecutive_errors"] == DEFAULT_MAX_CONSECUTIVE_ERRORS
+    assert json.loads(json.dumps(kwargs)) == kwargs
+
+
+def test_trigger_keeps_its_own_copy_of_the_ref() -> None:
+    ref = {"instance_id": "1"}
+    trigger = VolcengineFlinkInstanceTrigger(conn_id="c", ref=ref, target_states=["SUCCESS"], poll_interval=1)
+    ref["instance_id"] = "2"
+    assert trigger.serialize()[1]["ref"] == {"instance_id": "1"}
+
+
+def test_bad_target_state_is_rejected() -> None:
+    with pytest.raises(ValueError, match="'DONE'"):
+        VolcengineFlinkInstanceTrigger(
+            conn_id="c", ref={"instance_id": "1"}, target_states=["DONE"], poll_interval=1
+        )
+
+
+# -- run against the emulator -------------------------------------------------------------------
+
+
+async def test_streaming_job_reaches_running(start_instance: Any, emulator: EmulatorControl) -> None:
+    ref = start_instance()
+    events = await events_of(trigger_for(ref))
+    assert len(events) == 1
+    event = events[0]
+    assert event["status"] == "reached" and event["message"] is None
+    job = event["job"]
+    assert (job["state"], job["native_state"]) == ("RUNNING", "RUNNING")
+    assert job["instance_id"] == ref["instance_id"] and job["ref"]["application_id"] == ref["application_id"]
+    assert "instanceId=" + ref["instance_id"] in job["console_url"]
+    assert event["last_logged"] == "RUNNING/RUNNING"
+    # The worker rebuilds the status from the event.
+    status = JobStatus.from_event(job)
+    assert status.state is JobState.RUNNING and status.ref == job["ref"]
+    assert json.loads(json.dumps(event)) == event
+
+
+async def test_failed_job_yields_failed_with_the_job(start_instance: Any, emulator: EmulatorControl) -> None:
+    emulator.fail_job("orders-enrichment", FLINK_ERROR, phase="startup")
+    ref = start_instance()
+    events = await events_of(trigger_for(ref))
+    assert [e["status"] for e in events] == ["failed"]
+    job = events[0]["job"]
+    assert (job["state"], job["native_state"]) == ("FAILED", "FAILED")
+    assert job["instance_id"] == ref["instance_id"]
+    # The event carries what the worker needs to fetch the platform's error text.
+    adapter = VolcengineFlinkHook().adapter()
+    assert FLINK_ERROR in adapter.failure_text(JobStatus.from_event(job))
+
+
+async def test_deadline_passed_yields_timeout(start_instance: Any, emulator: EmulatorControl) -> None:
+    ref = start_instance()
+    # A streaming job never reaches SUCCESS; the deadline is already over after the first poll.
+    events = await events_of(trigger_for(ref, target_states=["SUCCESS"], deadline=time.time() - 1))
+    assert [e["status"] for e in events] == ["timeout"]
+    assert events[0]["job"]["state"] in ("PENDING", "RUNNING")
+    assert calls(emulator, "CancelApplicationInstance") == 0  # a timeout leaves the job alone
+
+
+async def test_polls_through_transient_errors(
+    start_instance: Any, volcengine_conn: Any, emulator: EmulatorControl
+) -> None:
+    ref = start_instance()
+    conn_id = volcengine_conn("volc_single_attempt", extra={"retry_max_attempts": 1})
+    emulator.inject_fault("status", operation="GetApplicationInstance", status=503, count=3)
+    events = await events_of(trigger_for(ref, conn_id=conn_id, max_consecutive_errors=4))
+    assert [e["status"] for e in events] == ["reached"]
+    assert emulator.counters()["volcengine"]["faults_fired"] == 3
+    assert calls(emulator, "GetApplicationInstance") >= 4
+
+
+async def test_too_many_consecutive_errors_yield_error(
+    start_instance: Any, volcengine_conn: Any, emulator: EmulatorControl
+) -> None:
+    ref = start_instance()
+    conn_id = volcengine_conn("volc_single_attempt", extra={"retry_max_attempts": 1})
+    emulator.inject_fault("status", operation="GetApplicationInstance", status=503, count=3)
+    events = await events_of(trigger_for(ref, conn_id=conn_id, max_consecutive_errors=3))
+    assert [e["status"] for e in events] == ["error"]
+    message = events[0]["message"]
+    assert "ServiceUnavailable" in message and "HTTP 503" in message
+    assert "after 3 consecutive failed polls" in message
+    assert "job" not in events[0]  # it was never seen
+    assert calls(emulator, "GetApplicationInstance") == 3
+
+
+async def test_auth_error_yields_error_at_once(
+    start_instance: Any, volcengine_conn: Any, emulator: EmulatorControl
+) -> None:
+    ref = start_instance()
+    wrong = "wr0ng-s3cret-value"
+    conn_id = volcengine_conn("volc_wrong", password=wrong)
+    events = await events_of(trigger_for(ref, conn_id=conn_id))
+    assert [e["status"] for e in events] == ["error"]
+    assert "SignatureDoesNotMatch" in events[0]["message"]
+    assert "after 1 consecutive failed polls" in events[0]["message"]
+    assert wrong not in events[0]["message"]
+    assert calls(emulator, "GetApplicationInstance") == 1
+
+
+async def test_unknown_instance_yields_error(volcengine_conn: Any, emulator: EmulatorControl) -> None:
+    events = await events_of(trigger_for({"instance_id": "999999"}))
+    assert [e["status"] for e in events] == ["error"]
+    assert calls(emulator, "GetApplicationInstance") == 1
+
+
+# -- on_kill ------------------------------------------------------------------------------------------
+
+
+async def test_on_kill_cancels_an_active_instance(start_instance: Any, emulator: EmulatorControl) -> None:
+    ref = start_instance()
+    await trigger_for(ref).on_kill()
+    assert calls(emulator, "CancelApplicationInstance") == 1
+    assert instance_state(emulator, ref["instance_id"]) in ("CANCELLING", "STOPPED")
+
+
+async def test_on_kill_without_cancel_on_kill_does_nothing(
+    start_instance: Any, emulator: EmulatorControl
+) -> None:
+    ref = start_instance()
+    await trigger_for(ref, cancel_on_kill=False).on_kill()
+    assert calls(emulator, "CancelApplicationInstance") == 0
+    assert calls(emulator, "GetApplicationInstance") == 0
+    assert instance_state(emulator, ref["instance_id"]) in ("STARTING", "RUNNING")
+
+
+async def test_on_kill_leaves_an_ended_instance_alone(start_instance: Any, emulator: EmulatorControl) -> None:
+    emulator.set_timings(starting_seconds=0)
+    emulator.fail_job("orders-enrichment", FLINK_ERROR, phase="startup")
+    ref = start_instance()
+    assert instance_state(emulator, ref["instance_id"]) == "FAILED"
+    await trigger_for(ref).on_kill()
+    assert calls(emulator, "GetApplicationInstance") == 1
+    assert calls(emulator, "CancelApplicationInstance") == 0
+
+
+async def test_on_kill_does_not_cancel_twice(start_instance: Any, emulator: EmulatorControl) -> None:
+    ref = start_instance()
+    hook = VolcengineFlinkHook()
+    hook.call(hook.adapter().cancel_call(ref))
+    await trigger_for(ref).on_kill()  # CANCELLING is not active: nothing more to stop
+    assert calls(emulator, "CancelApplicationInstance") == 1
