@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_flinkcloud.core.lifecycle import JobStatus
+from airflow_provider_flinkcloud.core.lifecycle import JobStatus, job_key
 from airflow_provider_flinkcloud.core.states import JobState
 from airflow_provider_flinkcloud.core.trigger import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_flinkcloud.emulator import EmulatorControl
@@ -49,7 +49,7 @@ def trigger_for(ref: dict[str, str], **kwargs: Any) -> VolcengineFlinkInstanceTr
         "deadline": time.time() + 30,
     }
     settings.update(kwargs)
-    return VolcengineFlinkInstanceTrigger(ref=ref, **settings)
+    return VolcengineFlinkInstanceTrigger(refs=[ref], **settings)
 
 
 async def events_of(trigger: VolcengineFlinkInstanceTrigger) -> list[dict[str, Any]]:
@@ -71,13 +71,13 @@ def instance_state(emulator: EmulatorControl, instance_id: str) -> str:
 def test_serialize_round_trips() -> None:
     trigger = VolcengineFlinkInstanceTrigger(
         conn_id="volc_prod",
-        ref={"instance_id": "1840646077740994561", "application_id": "42", "project_id": "p"},
+        refs=[{"instance_id": "1840646077740994561", "application_id": "42", "project_id": "p"}],
         target_states=["success", "Running"],
         poll_interval=15,
         deadline=1_900_000_000.5,
         cancel_on_kill=False,
         max_consecutive_errors=3,
-        last_logged="RUNNING/RUNNING",
+        last_logged={"instance 1840646077740994561": "RUNNING/RUNNING"},
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_flinkcloud.triggers.volcengine.VolcengineFlinkInstanceTrigger"
@@ -88,19 +88,19 @@ def test_serialize_round_trips() -> None:
     assert rebuilt.serialize() == (classpath, kwargs)
     assert kwargs == {
         "conn_id": "volc_prod",
-        "ref": {"instance_id": "1840646077740994561", "application_id": "42", "project_id": "p"},
+        "refs": [{"instance_id": "1840646077740994561", "application_id": "42", "project_id": "p"}],
         "target_states": ["RUNNING", "SUCCESS"],
         "poll_interval": 15.0,
         "deadline": 1_900_000_000.5,
         "cancel_on_kill": False,
         "max_consecutive_errors": 3,
-        "last_logged": "RUNNING/RUNNING",
+        "last_logged": {"instance 1840646077740994561": "RUNNING/RUNNING"},
     }
 
 
 def test_serialize_defaults() -> None:
     _, kwargs = VolcengineFlinkInstanceTrigger(
-        conn_id="c", ref={"instance_id": "1"}, target_states=["SUCCESS"], poll_interval=1
+        conn_id="c", refs=[{"instance_id": "1"}], target_states=["SUCCESS"], poll_interval=1
     ).serialize()
     assert kwargs["deadline"] is None and kwargs["cancel_on_kill"] is True
     assert kwargs["max_consecutive_errors"] == DEFAULT_MAX_CONSECUTIVE_ERRORS
@@ -109,15 +109,17 @@ def test_serialize_defaults() -> None:
 
 def test_trigger_keeps_its_own_copy_of_the_ref() -> None:
     ref = {"instance_id": "1"}
-    trigger = VolcengineFlinkInstanceTrigger(conn_id="c", ref=ref, target_states=["SUCCESS"], poll_interval=1)
+    trigger = VolcengineFlinkInstanceTrigger(
+        conn_id="c", refs=[ref], target_states=["SUCCESS"], poll_interval=1
+    )
     ref["instance_id"] = "2"
-    assert trigger.serialize()[1]["ref"] == {"instance_id": "1"}
+    assert trigger.serialize()[1]["refs"] == [{"instance_id": "1"}]
 
 
 def test_bad_target_state_is_rejected() -> None:
     with pytest.raises(ValueError, match="'DONE'"):
         VolcengineFlinkInstanceTrigger(
-            conn_id="c", ref={"instance_id": "1"}, target_states=["DONE"], poll_interval=1
+            conn_id="c", refs=[{"instance_id": "1"}], target_states=["DONE"], poll_interval=1
         )
 
 
@@ -129,12 +131,12 @@ async def test_streaming_job_reaches_running(start_instance: Any, emulator: Emul
     events = await events_of(trigger_for(ref))
     assert len(events) == 1
     event = events[0]
-    assert event["status"] == "reached" and event["message"] is None
-    job = event["job"]
+    assert event["status"] == "reached" and event.get("message") is None
+    job = event["jobs"][0]
     assert (job["state"], job["native_state"]) == ("RUNNING", "RUNNING")
     assert job["instance_id"] == ref["instance_id"] and job["ref"]["application_id"] == ref["application_id"]
     assert "instanceId=" + ref["instance_id"] in job["console_url"]
-    assert event["last_logged"] == "RUNNING/RUNNING"
+    assert event["last_logged"] == {job_key(ref): "RUNNING/RUNNING"}
     # The worker rebuilds the status from the event.
     status = JobStatus.from_event(job)
     assert status.state is JobState.RUNNING and status.ref == job["ref"]
@@ -146,7 +148,7 @@ async def test_failed_job_yields_failed_with_the_job(start_instance: Any, emulat
     ref = start_instance()
     events = await events_of(trigger_for(ref))
     assert [e["status"] for e in events] == ["failed"]
-    job = events[0]["job"]
+    job = events[0]["jobs"][0]
     assert (job["state"], job["native_state"]) == ("FAILED", "FAILED")
     assert job["instance_id"] == ref["instance_id"]
     # The event carries what the worker needs to fetch the platform's error text.
@@ -159,7 +161,7 @@ async def test_deadline_passed_yields_timeout(start_instance: Any, emulator: Emu
     # A streaming job never reaches SUCCESS; the deadline is already over after the first poll.
     events = await events_of(trigger_for(ref, target_states=["SUCCESS"], deadline=time.time() - 1))
     assert [e["status"] for e in events] == ["timeout"]
-    assert events[0]["job"]["state"] in ("PENDING", "RUNNING")
+    assert events[0]["jobs"][0]["state"] in ("PENDING", "RUNNING")
     assert calls(emulator, "CancelApplicationInstance") == 0  # a timeout leaves the job alone
 
 
@@ -186,7 +188,7 @@ async def test_too_many_consecutive_errors_yield_error(
     message = events[0]["message"]
     assert "ServiceUnavailable" in message and "HTTP 503" in message
     assert "after 3 consecutive failed polls" in message
-    assert "job" not in events[0]  # it was never seen
+    assert "jobs" not in events[0]  # it was never seen
     assert calls(emulator, "GetApplicationInstance") == 3
 
 

@@ -4,19 +4,23 @@ A platform supplies a :class:`JobAdapter` (validate, find the active job, start,
 console URL, remote error text). The operator and sensor bases here do the rest: reattach or
 restart, persist ids the moment they exist, wait synchronously or defer, log each state change,
 cancel on kill, and turn a failed job into a failed task carrying the platform's error text.
+
+One task may drive several jobs at once (Huawei DLI runs and stops jobs in batches): the
+lifecycle always works on a list of jobs, and a single-job operator is the list of one.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar
 
 from airflow_provider_flinkcloud.core.compat import (
     AirflowFailException,
@@ -33,7 +37,12 @@ from airflow_provider_flinkcloud.core.errors import (
     ThrottledError,
     TransientError,
 )
-from airflow_provider_flinkcloud.core.states import ACTIVE_STATES, JobState, parse_target_states
+from airflow_provider_flinkcloud.core.states import (
+    ACTIVE_STATES,
+    TERMINAL_STATES,
+    JobState,
+    parse_target_states,
+)
 from airflow_provider_flinkcloud.core.transport import ApiCall
 
 if TYPE_CHECKING:
@@ -111,8 +120,21 @@ def targets_for(wait_for: str | None) -> frozenset[JobState]:
     return frozenset({JobState.SUCCESS})
 
 
+def describe_targets(targets: Iterable[JobState]) -> str:
+    return "/".join(sorted(s.value for s in targets))
+
+
+def job_key(ref: JobRef) -> str:
+    """A stable name for one job, to remember per job what was last logged."""
+    return json.dumps(ref, sort_keys=True)
+
+
 class JobAdapter(ABC, Generic[SpecT]):
-    """What a platform supplies to the lifecycle. Calls go through the bound hook."""
+    """What a platform supplies to the lifecycle. Calls go through the bound hook.
+
+    A validated spec names one or more *units*, each one remote job (``units``); the lifecycle finds,
+    starts and watches each unit. Most platforms run one job per spec and keep the defaults.
+    """
 
     platform: ClassVar[str]
     label: ClassVar[str]
@@ -128,13 +150,21 @@ class JobAdapter(ABC, Generic[SpecT]):
     def default_wait_for(self, spec: SpecT) -> str:
         """RUNNING or SUCCESS, by the job type where the platform says it."""
 
+    def units(self, spec: SpecT) -> list[Any]:
+        """The jobs this spec runs, each passed to ``find_active`` and ``start``."""
+        return [spec]
+
     @abstractmethod
-    def find_active(self, spec: SpecT) -> JobRef | None:
+    def find_active(self, unit: Any) -> JobRef | None:
         """The ids of an active (pending or running) run of this job, if any."""
 
     @abstractmethod
-    def start(self, spec: SpecT, *, restore_from: Savepoint | None = None) -> JobRef:
+    def start(self, unit: Any, *, restore_from: Savepoint | None = None) -> JobRef:
         """Start the job once. Never retried blindly: the lifecycle checks ``find_active`` first."""
+
+    def start_many(self, units: Sequence[Any], restore_from: Sequence[Savepoint | None]) -> list[JobRef]:
+        """Start several jobs; a platform with a batch call makes it one request."""
+        return [self.start(u, restore_from=r) for u, r in zip(units, restore_from, strict=True)]
 
     @abstractmethod
     def status_call(self, ref: JobRef) -> ApiCall[JobStatus]:
@@ -144,10 +174,26 @@ class JobAdapter(ABC, Generic[SpecT]):
     def cancel_call(self, ref: JobRef) -> ApiCall[Any]:
         """One call asking the platform to stop the job, without a savepoint."""
 
+    def is_active(self, status: JobStatus) -> bool:
+        """Whether the job is running or about to, so that there is something to reattach to or stop."""
+        return status.state in ACTIVE_STATES
+
+    def is_stopped(self, status: JobStatus) -> bool:
+        """Whether a job that was asked to stop has stopped."""
+        return status.state in TERMINAL_STATES
+
+    def stop_error(self, status: JobStatus) -> str | None:
+        """The platform's text when it reports that stopping the job failed."""
+        return None
+
     def stop(self, ref: JobRef, *, savepoint: bool) -> Savepoint | None:
         """Ask the platform to stop the job; with ``savepoint`` take one first where the platform can."""
         self.hook.call(self.cancel_call(ref))
         return None
+
+    def stop_many(self, refs: Sequence[JobRef], *, savepoint: bool) -> list[Savepoint | None]:
+        """Stop several jobs; a platform with a batch call makes it one request."""
+        return [self.stop(ref, savepoint=savepoint) for ref in refs]
 
     def failure_text(self, status: JobStatus) -> str:
         """The platform's own error text for a failed job."""
@@ -160,6 +206,10 @@ class JobAdapter(ABC, Generic[SpecT]):
     @abstractmethod
     def link_params(self, ref: JobRef) -> dict[str, str]:
         """Parameters the console link needs (stored in XCom, formatted on display)."""
+
+    def link_params_many(self, refs: Sequence[JobRef]) -> dict[str, str]:
+        """Console-link parameters for a task that drives several jobs."""
+        return self.link_params(refs[0])
 
 
 def log_state_change(logger: Any, adapter_label: str, status: JobStatus, last: str | None) -> str:
@@ -182,6 +232,20 @@ def failure_message(adapter: JobAdapter[Any], status: JobStatus) -> str:
     )
 
 
+def failures_message(adapter: JobAdapter[Any], failed: Sequence[JobStatus], total: int) -> str:
+    if total == 1:
+        return failure_message(adapter, failed[0])
+    return f"{len(failed)} of {total} jobs failed: " + " | ".join(failure_message(adapter, s) for s in failed)
+
+
+def timeout_message(adapter: JobAdapter[Any], waiting: Sequence[JobStatus], awaited: str, hint: str) -> str:
+    return "; ".join(
+        f"{adapter.describe(s.ref)} did not reach {awaited} before the timeout; it is {s.state.value} "
+        f"and was left as it is{hint}"
+        for s in waiting
+    )
+
+
 def _as_seconds(value: float | timedelta | None, name: str) -> float | None:
     if value is None:
         return None
@@ -196,11 +260,14 @@ class FlinkJobWatchError(JobFailedError):
 
 
 class _WatchMixin:
-    """Waiting on a job: shared by the start operators, the stop operators and the sensors."""
+    """Waiting on jobs: shared by the start operators, the stop operators and the sensors."""
 
     hook_class: ClassVar[type[FlinkCloudHook[Any]]]
     trigger_class: ClassVar[type[FlinkJobTrigger]]
     console_link_class: ClassVar[type[FlinkConsoleLink]]
+    # Whether the task drives a list of jobs; its result is then {"platform", "jobs": [...]}.
+    multi_job: ClassVar[bool] = False
+    timeout_hint: ClassVar[str] = ""
     conn_id: str
     poll_interval: float
     log: Any
@@ -213,74 +280,116 @@ class _WatchMixin:
     def adapter(self) -> JobAdapter[Any]:
         return self.hook.adapter()
 
-    _last_logged: str | None = None
+    @cached_property
+    def _logged_states(self) -> dict[str, str]:
+        return {}
 
     def poll_status(self, ref: JobRef) -> JobStatus:
         status = self.hook.call(self.adapter.status_call(ref))
-        self._last_logged = log_state_change(self.log, self.adapter.describe(ref), status, self._last_logged)
+        key = job_key(ref)
+        self._logged_states[key] = log_state_change(
+            self.log, self.adapter.describe(ref), status, self._logged_states.get(key)
+        )
         return status
 
-    def raise_failed(self, status: JobStatus) -> None:
-        raise JobFailedError(failure_message(self.adapter, status), result=status.result())
+    def build_result(self, results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        if self.multi_job:
+            return {"platform": self.adapter.platform, "jobs": list(results)}
+        return results[0]
 
-    def wait_sync(self, ref: JobRef, targets: frozenset[JobState], deadline: float | None) -> JobStatus:
+    def raise_failed(self, statuses: Sequence[JobStatus], failed: Sequence[JobStatus]) -> NoReturn:
+        raise JobFailedError(
+            failures_message(self.adapter, failed, len(statuses)),
+            result=self.build_result([s.result() for s in statuses]),
+        )
+
+    def stopped_verdict(self, status: JobStatus) -> Verdict:
+        text = self.adapter.stop_error(status)
+        if text is not None:
+            raise JobFailedError(
+                f"stopping {self.adapter.describe(status.ref)} failed (native state {status.native_state}): "
+                f"{text}",
+                result=status.result(),
+            )
+        return Verdict.REACHED if self.adapter.is_stopped(status) else Verdict.WAITING
+
+    def wait_sync(
+        self,
+        refs: Sequence[JobRef],
+        verdict_of: Callable[[JobStatus], Verdict],
+        deadline: float | None,
+        awaited: str,
+    ) -> list[JobStatus]:
+        """Poll every job until each has settled (reached or failed); fail naming every failed job."""
+        latest: dict[int, JobStatus] = {}
+        waiting = list(range(len(refs)))
         while True:
-            status = self.poll_status(ref)
-            verdict = judge(status, targets)
-            if verdict is Verdict.REACHED:
-                return status
-            if verdict is Verdict.FAILED:
-                self.raise_failed(status)
+            for i in waiting:
+                latest[i] = self.poll_status(refs[i])
+            waiting = [i for i in waiting if verdict_of(latest[i]) is Verdict.WAITING]
+            statuses = [latest[i] for i in range(len(refs))]
+            if not waiting:
+                failed = [s for s in statuses if verdict_of(s) is Verdict.FAILED]
+                if failed:
+                    self.raise_failed(statuses, failed)
+                return statuses
             if deadline is not None and time.time() >= deadline:
                 raise JobTimeoutError(
-                    f"{self.adapter.describe(ref)} did not reach {'/'.join(sorted(targets))} before the "
-                    f"timeout; it is {status.state.value} and was left as it is (a retry reattaches to it)"
+                    timeout_message(self.adapter, [latest[i] for i in waiting], awaited, self.timeout_hint)
                 )
             pause = self.poll_interval
             if deadline is not None:
                 pause = max(0.0, min(pause, deadline - time.time()))
             time.sleep(pause)
 
-    def persist(self, context: Context, ref: JobRef) -> None:
-        """Store the ids and the console-link parameters the moment the job exists."""
-        ti = context["ti"]
-        ti.xcom_push(key=JOB_XCOM_KEY, value={"platform": self.adapter.platform, **ref})
-        self.console_link_class.persist(context, self.adapter.link_params(ref))
+    def persist(self, context: Context, refs: Sequence[JobRef]) -> None:
+        """Store the ids and the console-link parameters the moment the jobs exist."""
+        platform = self.adapter.platform
+        ids = (
+            {"platform": platform, "jobs": list(refs)}
+            if self.multi_job
+            else {"platform": platform, **refs[0]}
+        )
+        context["ti"].xcom_push(key=JOB_XCOM_KEY, value=ids)
+        params = self.adapter.link_params(refs[0]) if len(refs) == 1 else self.adapter.link_params_many(refs)
+        self.console_link_class.persist(context, params)
 
     def finish_from_event(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        kind = event.get("status")
-        if "job" not in event:
+        if "jobs" not in event:
             raise FlinkJobWatchError(str(event.get("message") or event))
-        status = JobStatus.from_event(event["job"])
-        log_state_change(self.log, self.adapter.describe(status.ref), status, event.get("last_logged"))
-        if kind == "reached":
-            return status.result()
-        if kind == "failed":
-            self.raise_failed(status)
-        if kind == "timeout":
-            raise JobTimeoutError(
-                f"{self.adapter.describe(status.ref)} did not reach the awaited state before the timeout; "
-                f"it is {status.state.value} and was left as it is (a retry reattaches to it)"
+        statuses = [JobStatus.from_event(job) for job in event["jobs"]]
+        logged = event.get("last_logged") or {}
+        for status in statuses:
+            key = job_key(status.ref)
+            self._logged_states[key] = log_state_change(
+                self.log, self.adapter.describe(status.ref), status, logged.get(key)
             )
-        raise FlinkJobWatchError(
-            f"watching {self.adapter.describe(status.ref)} failed: {event.get('message')}"
-        )
+        kind = event.get("status")
+        if kind == "reached":
+            return self.build_result([s.result() for s in statuses])
+        if kind == "failed":
+            self.raise_failed(statuses, [statuses[i] for i in event["failed"]])
+        if kind == "timeout":
+            waiting = [statuses[i] for i in event["waiting"]]
+            raise JobTimeoutError(timeout_message(self.adapter, waiting, event["awaited"], self.timeout_hint))
+        described = ", ".join(self.adapter.describe(s.ref) for s in statuses)
+        raise FlinkJobWatchError(f"watching {described} failed: {event.get('message')}")
 
     def make_trigger(
         self,
-        ref: JobRef,
+        refs: Sequence[JobRef],
         targets: frozenset[JobState],
         deadline: float | None,
         cancel_on_kill: bool,
     ) -> FlinkJobTrigger:
         return self.trigger_class(
             conn_id=self.conn_id,
-            ref=ref,
+            refs=list(refs),
             target_states=sorted(s.value for s in targets),
             poll_interval=self.poll_interval,
             deadline=deadline,
             cancel_on_kill=cancel_on_kill,
-            last_logged=self._last_logged,
+            last_logged=dict(self._logged_states),
         )
 
 
@@ -292,10 +401,11 @@ def trigger_timeout(deadline: float | None) -> timedelta | None:
 
 
 class FlinkJobStartOperator(_WatchMixin, BaseOperator, Generic[SpecT]):
-    """Start (or reattach to) a job and wait for it per ``wait_for``. Subclassed once per platform."""
+    """Start (or reattach to) jobs and wait for them per ``wait_for``. Subclassed once per platform."""
 
     template_fields: tuple[str, ...] = ("conn_id",)
     ui_color = "#e6f1f2"
+    timeout_hint = " (a retry reattaches to it)"
 
     def __init__(
         self,
@@ -325,7 +435,7 @@ class FlinkJobStartOperator(_WatchMixin, BaseOperator, Generic[SpecT]):
                 f"if_running: must be one of {', '.join(IF_RUNNING_CHOICES)}, got {if_running!r}"
             )
         self.if_running = if_running
-        self._job_ref: JobRef | None = None
+        self._job_refs: list[JobRef] = []
 
     @abstractmethod
     def job_spec(self) -> Any:
@@ -342,61 +452,85 @@ class FlinkJobStartOperator(_WatchMixin, BaseOperator, Generic[SpecT]):
         spec = self.validated_spec()
         wait_for = self.adapter.default_wait_for(spec) if self.wait_for == "default" else self.wait_for
         deadline = time.time() + self.timeout if self.timeout else None
-        ref = self.start_or_reattach(context, spec)
-        status = self.poll_status(ref)
-        verdict = judge(status, targets_for(wait_for))
-        if verdict is Verdict.FAILED:
-            self.raise_failed(status)
-        if wait_for is None or verdict is Verdict.REACHED:
-            return status.result()
+        refs = self.start_or_reattach(context, spec)
+        return self.watch(refs, wait_for, deadline)
+
+    def watch(self, refs: Sequence[JobRef], wait_for: str | None, deadline: float | None) -> dict[str, Any]:
         targets = targets_for(wait_for)
+        statuses = [self.poll_status(ref) for ref in refs]
+        verdicts = [judge(status, targets) for status in statuses]
+        if wait_for is None or Verdict.WAITING not in verdicts:
+            failed = [s for s, v in zip(statuses, verdicts, strict=True) if v is Verdict.FAILED]
+            if failed:
+                self.raise_failed(statuses, failed)
+            return self.build_result([s.result() for s in statuses])
         if self.deferrable:
             self.defer(
-                trigger=self.make_trigger(ref, targets, deadline, self.cancel_on_kill),
+                trigger=self.make_trigger(refs, targets, deadline, self.cancel_on_kill),
                 method_name="execute_complete",
                 timeout=trigger_timeout(deadline),
             )
-        return self.wait_sync(ref, targets, deadline).result()
+        final = self.wait_sync(refs, lambda s: judge(s, targets), deadline, describe_targets(targets))
+        return self.build_result([s.result() for s in final])
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        self._job_ref = JobStatus.from_event(event["job"]).ref if "job" in event else None
+        self._job_refs = [dict(job["ref"]) for job in event.get("jobs", [])]
         return self.finish_from_event(context, event)
 
-    def start_or_reattach(self, context: Context, spec: SpecT) -> JobRef:
+    def start_or_reattach(self, context: Context, spec: SpecT) -> list[JobRef]:
         adapter = self.adapter
-        active = adapter.find_active(spec)
-        if active is None:
-            ref = self.start_checked(spec)
-        elif self.if_running == "reattach":
-            self.log.info("%s is already running: reattaching, nothing started", adapter.describe(active))
-            ref = active
-        elif self.if_running == "fail":
-            self.persist(context, active)
-            raise AirflowFailException(f"{adapter.describe(active)} is already running and if_running='fail'")
-        else:
-            ref = self.restart(spec, active)
-        self._job_ref = ref
-        self.persist(context, ref)
-        return ref
+        units = adapter.units(spec)
+        refs: dict[int, JobRef] = {}
+        for i, unit in enumerate(units):
+            active = adapter.find_active(unit)
+            if active is not None:
+                refs[i] = active
+        to_start: dict[int, Savepoint | None] = {i: None for i in range(len(units)) if i not in refs}
+        if refs:
+            running = [refs[i] for i in sorted(refs)]
+            described = ", ".join(adapter.describe(ref) for ref in running)
+            verb = "is" if len(running) == 1 else "are"
+            if self.if_running == "reattach":
+                self.log.info("%s %s already running: reattaching, nothing started", described, verb)
+            elif self.if_running == "fail":
+                self.persist(context, running)
+                raise AirflowFailException(f"{described} {verb} already running and if_running='fail'")
+            else:
+                savepoints = self.stop_for_restart(running)
+                to_start.update(dict(zip(sorted(refs), savepoints, strict=True)))
+        if to_start:
+            order = sorted(to_start)
+            started = self.start_checked([units[i] for i in order], [to_start[i] for i in order])
+            refs.update(zip(order, started, strict=True))
+        self._job_refs = [refs[i] for i in range(len(units))]
+        self.persist(context, self._job_refs)
+        return self._job_refs
 
-    def start_checked(self, spec: SpecT, restore_from: Savepoint | None = None) -> JobRef:
+    def start_checked(self, units: Sequence[Any], restores: Sequence[Savepoint | None]) -> list[JobRef]:
         """Start once; after an ambiguous failure, look before starting again."""
         retry = self.hook.retry_policy
+        adapter = self.adapter
+        refs: dict[int, JobRef] = {}
+        pending = list(range(len(units)))
         attempt = 0
         while True:
             attempt += 1
             try:
-                ref = self.adapter.start(spec, restore_from=restore_from)
+                started = adapter.start_many([units[i] for i in pending], [restores[i] for i in pending])
             except (TransientError, ThrottledError) as exc:
                 if not isinstance(exc, ThrottledError):
-                    found = self.adapter.find_active(spec)
-                    if found is not None:
-                        self.log.warning(
-                            "The start request failed (%s) but took effect: %s",
-                            exc,
-                            self.adapter.describe(found),
-                        )
-                        return found
+                    for i in list(pending):
+                        found = adapter.find_active(units[i])
+                        if found is not None:
+                            self.log.warning(
+                                "The start request failed (%s) but took effect: %s",
+                                exc,
+                                adapter.describe(found),
+                            )
+                            refs[i] = found
+                            pending.remove(i)
+                    if not pending:
+                        return [refs[i] for i in range(len(units))]
                 delay = retry.next_delay(attempt, exc, retryable=True)
                 if delay is None:
                     raise
@@ -407,33 +541,36 @@ class FlinkJobStartOperator(_WatchMixin, BaseOperator, Generic[SpecT]):
                 )
                 time.sleep(delay)
                 continue
-            self.log.info("Started %s", self.adapter.describe(ref))
-            return ref
+            for i, ref in zip(pending, started, strict=True):
+                self.log.info("Started %s", adapter.describe(ref))
+                refs[i] = ref
+            return [refs[i] for i in range(len(units))]
 
-    def restart(self, spec: SpecT, active: JobRef) -> JobRef:
-        adapter = self.adapter
-        self.log.info("%s is running and if_running='restart': stopping it first", adapter.describe(active))
-        savepoint = adapter.stop(active, savepoint=True)
-        self.wait_sync(active, frozenset({JobState.CANCELED, JobState.SUCCESS, JobState.FAILED}), None)
-        if savepoint:
-            self.log.info("Restarting from savepoint %s", savepoint)
-        return self.start_checked(spec, restore_from=savepoint)
+    def stop_for_restart(self, running: Sequence[JobRef]) -> list[Savepoint | None]:
+        described = ", ".join(self.adapter.describe(ref) for ref in running)
+        self.log.info("%s running and if_running='restart': stopping first", described)
+        savepoints = self.adapter.stop_many(running, savepoint=True)
+        self.wait_sync(running, self.stopped_verdict, None, "a stopped state")
+        for savepoint in savepoints:
+            if savepoint:
+                self.log.info("Restarting from savepoint %s", savepoint)
+        return savepoints
 
     def on_kill(self) -> None:
-        if not self.cancel_on_kill or self._job_ref is None:
+        if not self.cancel_on_kill:
             return
-        ref = self._job_ref
-        try:
-            status = self.hook.call(self.adapter.status_call(ref))
-            if status.state in ACTIVE_STATES:
-                self.hook.call(self.adapter.cancel_call(ref))
-                self.log.info("Task killed: asked the platform to stop %s", self.adapter.describe(ref))
-        except FlinkCloudApiError as exc:
-            self.log.error("Task killed, but stopping %s failed: %s", self.adapter.describe(ref), exc)
+        for ref in self._job_refs:
+            try:
+                status = self.hook.call(self.adapter.status_call(ref))
+                if self.adapter.is_active(status):
+                    self.hook.call(self.adapter.cancel_call(ref))
+                    self.log.info("Task killed: asked the platform to stop %s", self.adapter.describe(ref))
+            except FlinkCloudApiError as exc:
+                self.log.error("Task killed, but stopping %s failed: %s", self.adapter.describe(ref), exc)
 
 
 class FlinkJobStopOperator(_WatchMixin, BaseOperator):
-    """Stop a job (with a savepoint where the platform offers it) and wait until it has stopped."""
+    """Stop jobs (with a savepoint where the platform offers it) and wait until they have stopped."""
 
     template_fields: tuple[str, ...] = ("conn_id",)
     ui_color = "#f2e6e6"
@@ -456,31 +593,41 @@ class FlinkJobStopOperator(_WatchMixin, BaseOperator):
         self.timeout = _as_seconds(timeout, "timeout")
 
     @abstractmethod
-    def job_ref(self) -> JobRef | None:
-        """The ids of the job to stop; ``None`` when there is nothing to stop."""
+    def job_refs(self) -> list[JobRef]:
+        """The ids of the jobs to stop; empty when there is nothing to stop."""
 
     def execute(self, context: Context) -> dict[str, Any]:
-        ref = self.job_ref()
-        if ref is None:
+        adapter = self.adapter
+        refs = self.job_refs()
+        if not refs:
             self.log.info("Nothing to stop: no active run was found")
-            return {"platform": self.adapter.platform, "stopped": False, "state": None}
-        status = self.poll_status(ref)
-        if status.state not in ACTIVE_STATES:
-            self.log.info(
-                "%s is %s, not running: nothing to stop", self.adapter.describe(ref), status.state.value
-            )
-            return {**status.result(), "stopped": False}
-        self.persist(context, ref)
-        savepoint = self.adapter.stop(ref, savepoint=self.savepoint)
-        self.log.info("Asked the platform to stop %s", self.adapter.describe(ref))
-        result: dict[str, Any] = {**status.result(), "stopped": True, "savepoint": savepoint}
-        if self.wait:
-            deadline = time.time() + self.timeout if self.timeout else None
-            final = self.wait_sync(
-                ref, frozenset({JobState.CANCELED, JobState.SUCCESS, JobState.FAILED}), deadline
-            )
-            result.update(final.result())
-        return result
+            if self.multi_job:
+                return self.build_result([])
+            return {"platform": adapter.platform, "stopped": False, "state": None}
+        statuses = [self.poll_status(ref) for ref in refs]
+        results = [{**status.result(), "stopped": False} for status in statuses]
+        active = [i for i, status in enumerate(statuses) if adapter.is_active(status)]
+        for i, status in enumerate(statuses):
+            if i not in active:
+                self.log.info(
+                    "%s is %s (native state %s), not running: nothing to stop",
+                    adapter.describe(status.ref),
+                    status.state.value,
+                    status.native_state,
+                )
+        if active:
+            running = [statuses[i].ref for i in active]
+            self.persist(context, running)
+            savepoints = adapter.stop_many(running, savepoint=self.savepoint)
+            for i, savepoint in zip(active, savepoints, strict=True):
+                self.log.info("Asked the platform to stop %s", adapter.describe(statuses[i].ref))
+                results[i].update(stopped=True, savepoint=savepoint)
+            if self.wait:
+                deadline = time.time() + self.timeout if self.timeout else None
+                final = self.wait_sync(running, self.stopped_verdict, deadline, "a stopped state")
+                for i, status in zip(active, final, strict=True):
+                    results[i].update(status.result())
+        return self.build_result(results)
 
 
 class FlinkJobSensor(_WatchMixin, BaseSensorOperator):
@@ -508,12 +655,15 @@ class FlinkJobSensor(_WatchMixin, BaseSensorOperator):
     def job_ref(self) -> JobRef:
         """The ids of the job to watch."""
 
-    def poke(self, context: Context) -> Any:
-        status = self.poll_status(self.job_ref())
+    def check(self, status: JobStatus) -> bool:
         verdict = judge(status, self.targets)
         if verdict is Verdict.FAILED:
-            self.raise_failed(status)
-        if verdict is Verdict.REACHED:
+            self.raise_failed([status], [status])
+        return verdict is Verdict.REACHED
+
+    def poke(self, context: Context) -> Any:
+        status = self.poll_status(self.job_ref())
+        if self.check(status):
             return PokeReturnValue(is_done=True, xcom_value=status.result())
         return False
 
@@ -522,14 +672,11 @@ class FlinkJobSensor(_WatchMixin, BaseSensorOperator):
             return super().execute(context)
         ref = self.job_ref()
         status = self.poll_status(ref)
-        verdict = judge(status, self.targets)
-        if verdict is Verdict.REACHED:
+        if self.check(status):
             return status.result()
-        if verdict is Verdict.FAILED:
-            self.raise_failed(status)
         deadline = time.time() + float(self.timeout)
         self.defer(
-            trigger=self.make_trigger(ref, self.targets, deadline, cancel_on_kill=False),
+            trigger=self.make_trigger([ref], self.targets, deadline, cancel_on_kill=False),
             method_name="execute_complete",
             timeout=trigger_timeout(deadline),
         )

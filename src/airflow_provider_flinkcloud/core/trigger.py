@@ -1,26 +1,35 @@
-"""One trigger for every platform: polls the job's status over the shared async client."""
+"""One trigger for every platform: polls the jobs' status over the shared async client."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
 from airflow_provider_flinkcloud.core.compat import BaseTrigger, TriggerEvent
 from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError
 from airflow_provider_flinkcloud.core.hook import FlinkCloudHook
-from airflow_provider_flinkcloud.core.lifecycle import JobStatus, Verdict, judge, log_state_change
-from airflow_provider_flinkcloud.core.states import ACTIVE_STATES, parse_target_states
+from airflow_provider_flinkcloud.core.lifecycle import (
+    JobRef,
+    JobStatus,
+    Verdict,
+    describe_targets,
+    job_key,
+    judge,
+    log_state_change,
+)
+from airflow_provider_flinkcloud.core.states import parse_target_states
 
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 8
 
 
 class FlinkJobTrigger(BaseTrigger):
-    """Polls until the job reaches ``target_states``, ends otherwise, or ``deadline`` (epoch seconds) passes.
+    """Polls until every job has settled (reached ``target_states`` or ended otherwise) or ``deadline``
+    (epoch seconds) passes.
 
     Transient API errors (after the transport's own retries) do not end the watch until
-    ``max_consecutive_errors`` in a row; an auth or invalid-request error ends it at once.
+    ``max_consecutive_errors`` failed rounds in a row; an auth or invalid-request error ends it at once.
     """
 
     hook_class: ClassVar[type[FlinkCloudHook[Any]]]
@@ -29,76 +38,103 @@ class FlinkJobTrigger(BaseTrigger):
         self,
         *,
         conn_id: str,
-        ref: dict[str, str],
+        refs: Sequence[JobRef],
         target_states: list[str],
         poll_interval: float,
         deadline: float | None = None,
         cancel_on_kill: bool = True,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
-        last_logged: str | None = None,
+        last_logged: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
+        if not refs:
+            raise ValueError("refs: the trigger needs at least one job to watch")
         self.conn_id = conn_id
-        self.ref = dict(ref)
+        self.refs = [dict(ref) for ref in refs]
         self.target_states = sorted(s.value for s in parse_target_states(target_states))
         self.poll_interval = float(poll_interval)
         self.deadline = deadline
         self.cancel_on_kill = cancel_on_kill
         self.max_consecutive_errors = max_consecutive_errors
-        self.last_logged = last_logged
+        self.last_logged = dict(last_logged or {})
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "conn_id": self.conn_id,
-                "ref": self.ref,
+                "refs": [dict(ref) for ref in self.refs],
                 "target_states": self.target_states,
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
                 "cancel_on_kill": self.cancel_on_kill,
                 "max_consecutive_errors": self.max_consecutive_errors,
-                "last_logged": self.last_logged,
+                "last_logged": dict(self.last_logged),
             },
         )
 
     def _hook(self) -> FlinkCloudHook[Any]:
         return self.hook_class(conn_id=self.conn_id)
 
-    def _event(self, kind: str, status: JobStatus | None, message: str | None = None) -> TriggerEvent:
-        payload: dict[str, Any] = {"status": kind, "message": message, "last_logged": self.last_logged}
-        if status is not None:
-            payload["job"] = status.to_event()
+    def _event(self, kind: str, latest: dict[int, JobStatus], **extra: Any) -> TriggerEvent:
+        payload: dict[str, Any] = {"status": kind, "last_logged": dict(self.last_logged), **extra}
+        if len(latest) == len(self.refs):
+            payload["jobs"] = [latest[i].to_event() for i in range(len(self.refs))]
         return TriggerEvent(payload)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
         adapter = hook.adapter()
         targets = parse_target_states(self.target_states)
-        label = adapter.describe(self.ref)
-        errors = 0
-        status: JobStatus | None = None
+        latest: dict[int, JobStatus] = {}
+        waiting = list(range(len(self.refs)))
+        failed_rounds = 0
         while True:
-            try:
-                status = await hook.acall(adapter.status_call(self.ref))
-                errors = 0
-            except FlinkCloudApiError as exc:
-                errors += 1
-                if not hook.is_retryable(exc) or errors >= self.max_consecutive_errors:
-                    yield self._event("error", status, f"{exc} (after {errors} consecutive failed polls)")
+            polled = await asyncio.gather(
+                *(hook.acall(adapter.status_call(self.refs[i])) for i in waiting), return_exceptions=True
+            )
+            errors: list[FlinkCloudApiError] = []
+            for i, outcome in zip(waiting, polled, strict=True):
+                if isinstance(outcome, FlinkCloudApiError):
+                    errors.append(outcome)
+                elif isinstance(outcome, BaseException):
+                    raise outcome
+                else:
+                    latest[i] = outcome
+                    key = job_key(self.refs[i])
+                    label = adapter.describe(self.refs[i])
+                    self.last_logged[key] = log_state_change(
+                        self.log, label, outcome, self.last_logged.get(key)
+                    )
+            if errors:
+                failed_rounds += 1
+                fatal = next((e for e in errors if not hook.is_retryable(e)), None)
+                if fatal is not None or failed_rounds >= self.max_consecutive_errors:
+                    error = fatal or errors[0]
+                    message = f"{error} (after {failed_rounds} consecutive failed polls)"
+                    yield self._event("error", latest, message=message)
                     return
-                self.log.warning("Polling %s failed (%s); %d in a row, polling on", label, exc, errors)
-            if status is not None and errors == 0:
-                self.last_logged = log_state_change(self.log, label, status, self.last_logged)
-                verdict = judge(status, targets)
-                if verdict is not Verdict.WAITING:
-                    yield self._event(verdict.value, status)
+                self.log.warning(
+                    "Polling failed (%s); %d rounds in a row, polling on", errors[0], failed_rounds
+                )
+            else:
+                failed_rounds = 0
+                waiting = [i for i in waiting if judge(latest[i], targets) is Verdict.WAITING]
+                if not waiting:
+                    failed = [i for i in sorted(latest) if judge(latest[i], targets) is Verdict.FAILED]
+                    yield self._event("failed" if failed else "reached", latest, failed=failed)
                     return
             pause = self.poll_interval
             if self.deadline is not None:
                 remaining = self.deadline - time.time()
                 if remaining <= 0:
-                    yield self._event("timeout", status)
+                    yield self._event(
+                        "timeout",
+                        latest,
+                        waiting=waiting,
+                        awaited=describe_targets(targets),
+                        message="the deadline passed before every job had been seen",
+                    )
                     return
                 pause = min(pause, remaining)
             await asyncio.sleep(pause)
@@ -109,9 +145,10 @@ class FlinkJobTrigger(BaseTrigger):
             return
         hook = self._hook()
         adapter = hook.adapter()
-        status = await hook.acall(adapter.status_call(self.ref))
-        if status.state in ACTIVE_STATES:
-            await hook.acall(adapter.cancel_call(self.ref))
-            self.log.info(
-                "Task killed while deferred: asked the platform to stop %s", adapter.describe(self.ref)
-            )
+        for ref in self.refs:
+            status = await hook.acall(adapter.status_call(ref))
+            if adapter.is_active(status):
+                await hook.acall(adapter.cancel_call(ref))
+                self.log.info(
+                    "Task killed while deferred: asked the platform to stop %s", adapter.describe(ref)
+                )

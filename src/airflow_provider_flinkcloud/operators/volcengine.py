@@ -89,12 +89,13 @@ class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator):
         self.application_id = application_id
         self.project_id = project_id
 
-    def job_ref(self) -> JobRef | None:
+    def job_refs(self) -> list[JobRef]:
         if self.instance_id:
-            return {"instance_id": str(self.instance_id)}
+            return [{"instance_id": str(self.instance_id)}]
         adapter = self.adapter
         assert isinstance(adapter, VolcengineFlinkJobAdapter)
         project_id = self.project_id or adapter.hook.client.settings.project_id
         if not project_id:
             raise ValueError("project_id: needed to find the active instance of an application")
-        return adapter.active_instance(project_id, str(self.application_id))
+        active = adapter.active_instance(project_id, str(self.application_id))
+        return [active] if active else []
