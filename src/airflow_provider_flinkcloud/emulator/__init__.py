@@ -8,6 +8,14 @@ imports Airflow, so it starts fast.
 from __future__ import annotations
 
 from airflow_provider_flinkcloud.emulator.control import EmulatorControl, EmulatorControlError
+from airflow_provider_flinkcloud.emulator.huawei_dli import (
+    DLI_ACCESS_KEY,
+    DLI_PROJECT_ID,
+    DLI_SECRET_KEY,
+    DLI_STS_ACCESS_KEY,
+    DLI_STS_SECRET_KEY,
+    DLI_STS_TOKEN,
+)
 from airflow_provider_flinkcloud.emulator.server import Emulator
 from airflow_provider_flinkcloud.emulator.volcengine import (
     VOLCENGINE_ACCESS_KEY,
@@ -18,6 +26,12 @@ from airflow_provider_flinkcloud.emulator.volcengine import (
 )
 
 __all__ = [
+    "DLI_ACCESS_KEY",
+    "DLI_PROJECT_ID",
+    "DLI_SECRET_KEY",
+    "DLI_STS_ACCESS_KEY",
+    "DLI_STS_SECRET_KEY",
+    "DLI_STS_TOKEN",
     "VOLCENGINE_ACCESS_KEY",
     "VOLCENGINE_SECRET_KEY",
     "VOLCENGINE_STS_ACCESS_KEY",

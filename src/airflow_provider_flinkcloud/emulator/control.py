@@ -14,11 +14,18 @@ class Timings(TypedDict):
     savepoint_seconds: float
 
 
-class PlatformCounters(TypedDict):
+class PlatformCounters(TypedDict, total=False):
+    """One platform's counters; ``calls`` and ``faults_fired`` are always there, the rest per platform."""
+
     calls: dict[str, int]
+    faults_fired: int
+    # Volcengine
     starts_by_app: dict[str, int]
     starts_by_name: dict[str, int]
-    faults_fired: int
+    # Huawei DLI
+    creates_by_name: dict[str, int]
+    runs_by_name: dict[str, int]
+    stops_by_name: dict[str, int]
 
 
 class EmulatorControlError(Exception):
@@ -87,7 +94,7 @@ class EmulatorControl:
 
     def fail_job(
         self,
-        job: str,
+        job: str | int,
         error: str,
         *,
         platform: str = "volcengine",
@@ -97,11 +104,12 @@ class EmulatorControl:
         """Make the next instance of ``job`` (a job name, unique key or id) fail with ``error``.
 
         ``phase="startup"``: it fails instead of reaching RUNNING; ``"running"``: it fails
-        ``after_seconds`` after reaching RUNNING.
+        ``after_seconds`` after reaching RUNNING. On ``platform="huawei_dli"`` the next run of the
+        job ends ``job_submit_fail`` or ``job_running_exception``, with ``error`` as ``status_desc``.
         """
         payload = {
             "platform": platform,
-            "job": job,
+            "job": str(job),
             "error": error,
             "phase": phase,
             "after_seconds": after_seconds,
@@ -140,6 +148,7 @@ class EmulatorControl:
         return result
 
     def counters(self) -> dict[str, PlatformCounters]:
+        """Counters per platform; a platform not used since the last reset may be absent."""
         result: dict[str, PlatformCounters] = self._call("GET", "counters")
         return result
 
@@ -154,8 +163,12 @@ class EmulatorControl:
         *,
         platform: str = "volcengine",
         session_token: str | None = None,
+        project_id: str | None = None,
     ) -> None:
+        """Accept another credential set; ``project_id`` (Huawei DLI only) is the project it may use."""
         payload: dict[str, Any] = {"platform": platform, "access_key": access_key, "secret_key": secret_key}
         if session_token is not None:
             payload["session_token"] = session_token
+        if project_id is not None:
+            payload["project_id"] = project_id
         self._call("POST", "credentials", payload)

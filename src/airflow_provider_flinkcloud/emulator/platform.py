@@ -69,6 +69,9 @@ class FailureSpec:
         job, error = payload.get("job"), payload.get("error")
         phase = payload.get("phase") or "startup"
         after = payload.get("after_seconds") or 0.0
+        # Some platforms (Huawei DLI) number their jobs: an id may come as a JSON number.
+        if isinstance(job, int) and not isinstance(job, bool):
+            job = str(job)
         if not isinstance(job, str) or not job:
             raise ControlError("'job' (a job name, unique key or id) is required")
         if not isinstance(error, str) or not error:
@@ -121,6 +124,63 @@ def json_response(status: int, payload: Any, headers: Mapping[str, str] | None =
     all_headers.update(headers or {})
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return ApiResponse(status=status, body=body, headers=all_headers)
+
+
+# A job's planned states: (time, state) in time order. States are read lazily from it, so no
+# background thread runs; the state at t is the last entry whose time is <= t.
+Timeline = list[tuple[float, str]]
+
+
+def state_at(timeline: Timeline, now: float) -> str:
+    current = timeline[0][1]
+    for at, state in timeline:
+        if at <= now:
+            current = state
+    return current
+
+
+def entered_at(timeline: Timeline, now: float) -> float:
+    """When the state current at ``now`` began."""
+    entered = timeline[0][0]
+    for at, _state in timeline:
+        if at <= now:
+            entered = at
+    return entered
+
+
+def replan(timeline: Timeline, now: float, *entries: tuple[float, str]) -> Timeline:
+    """Drop what was still to come after ``now`` and follow ``entries`` instead (a stop, a cancel)."""
+    return [entry for entry in timeline if entry[0] <= now] + list(entries)
+
+
+@dataclass(frozen=True)
+class RunStates:
+    """A platform's own names for the states every emulated run passes through."""
+
+    starting: str
+    running: str
+    start_failed: str
+    failed: str
+    finished: str
+
+
+def plan_run(
+    now: float, timings: Timings, states: RunStates, *, bounded: bool, failure: FailureSpec | None
+) -> Timeline:
+    """The timeline of a run started at ``now``: it starts, then runs, finishes (if bounded) or fails."""
+    running_at = now + timings.starting_seconds
+    if failure is not None and failure.phase == "startup":
+        return [(now, states.starting), (running_at, states.start_failed)]
+    timeline = [(now, states.starting), (running_at, states.running)]
+    endings: Timeline = []
+    if bounded:
+        endings.append((running_at + timings.batch_seconds, states.finished))
+    if failure is not None:
+        endings.append((running_at + failure.after_seconds, states.failed))
+    if endings:
+        # The earlier ending wins; on a tie the injected failure does.
+        timeline.append(min(endings, key=lambda ending: (ending[0], ending[1] != states.failed)))
+    return timeline
 
 
 class EmulatorContext:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_flinkcloud.emulator.control import EmulatorControl
+from airflow_provider_flinkcloud.emulator.huawei_dli import HuaweiDliPlatform
 from airflow_provider_flinkcloud.emulator.platform import (
     ApiRequest,
     ApiResponse,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator/"
 FLINK_REST_PREFIX = "/_flink/"
-PLATFORM_CLASSES: tuple[type[Platform], ...] = (VolcenginePlatform,)
+PLATFORM_CLASSES: tuple[type[Platform], ...] = (VolcenginePlatform, HuaweiDliPlatform)
 FAULT_KINDS = ("status", "delay", "drop", "lose_response")
 
 

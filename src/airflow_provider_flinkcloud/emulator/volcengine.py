@@ -28,7 +28,13 @@ from airflow_provider_flinkcloud.emulator.platform import (
     FailureSpec,
     JSONObject,
     Platform,
+    RunStates,
+    Timeline,
+    entered_at,
     json_response,
+    plan_run,
+    replan,
+    state_at,
 )
 from airflow_provider_flinkcloud.signers.volcengine import canonical_request, parse_authorization, signature
 
@@ -51,6 +57,9 @@ SCHEDULE_POLICIES = ("GANG", "DRF")
 RESTORE_TYPES = ("FROM_NEW", "FROM_LATEST", "FROM_SAVEPOINT")
 INSTANCE_STATES = ("STARTING", "RUNNING", "FAILED", "CANCELLING", "SUCCEEDED", "STOPPED", "UNKNOWN")
 ACTIVE_STATES = frozenset({"STARTING", "RUNNING"})
+RUN_STATES = RunStates(
+    starting="STARTING", running="RUNNING", start_failed="FAILED", failed="FAILED", finished="SUCCEEDED"
+)
 TERMINAL_STATES = frozenset({"FAILED", "SUCCEEDED", "STOPPED"})
 # What a Flink JobManager would report for each Volcengine instance state.
 FLINK_JOB_STATES = {
@@ -207,32 +216,23 @@ class _Instance:
     version: int
     started_at: float
     # (time, state) in time order; the state at t is the last entry whose time is <= t.
-    timeline: list[tuple[float, str]]
+    timeline: Timeline
     error: str | None
     # The restore strategy as requested, and the savepoint it resolved to (FROM_LATEST may find none).
     restore: JSONObject | None
     restored_from: str | None
 
     def state(self, now: float) -> str:
-        current = self.timeline[0][1]
-        for at, state in self.timeline:
-            if at <= now:
-                current = state
-        return current
+        return state_at(self.timeline, now)
 
     def entered_at(self, now: float) -> float:
-        entered = self.timeline[0][0]
-        for at, _state in self.timeline:
-            if at <= now:
-                entered = at
-        return entered
+        return entered_at(self.timeline, now)
 
     def ended_at(self, now: float) -> float | None:
         return self.entered_at(now) if self.state(now) in TERMINAL_STATES else None
 
     def cancel(self, now: float, cancelling_seconds: float) -> None:
-        self.timeline = [entry for entry in self.timeline if entry[0] <= now]
-        self.timeline += [(now, "CANCELLING"), (now + cancelling_seconds, "STOPPED")]
+        self.timeline = replan(self.timeline, now, (now, "CANCELLING"), (now + cancelling_seconds, "STOPPED"))
 
     def visible_error(self, now: float) -> str | None:
         return self.error if self.state(now) == "FAILED" else None
@@ -659,22 +659,9 @@ class VolcenginePlatform(Platform):
         self, request: ApiRequest, app: _App, restore: JSONObject | None, restored_from: str | None
     ) -> _Instance:
         now = self.ctx.clock()
-        timings = self.ctx.timings
         failure = self._take_failure(app)
-        running_at = now + timings.starting_seconds
-        timeline = [(now, "STARTING")]
-        if failure is not None and failure.phase == "startup":
-            timeline.append((running_at, "FAILED"))
-        else:
-            timeline.append((running_at, "RUNNING"))
-            endings: list[tuple[float, str]] = []
-            if str(app.spec.get("JobType", "")).startswith("FLINK_BATCH_"):
-                endings.append((running_at + timings.batch_seconds, "SUCCEEDED"))
-            if failure is not None:
-                endings.append((running_at + failure.after_seconds, "FAILED"))
-            if endings:
-                # The earlier ending wins; on a tie the injected failure does.
-                timeline.append(min(endings, key=lambda ending: (ending[0], ending[1] != "FAILED")))
+        bounded = str(app.spec.get("JobType", "")).startswith("FLINK_BATCH_")
+        timeline = plan_run(now, self.ctx.timings, RUN_STATES, bounded=bounded, failure=failure)
         self._instance_seq += 1
         instance_id = self.ctx.new_id()
         host = request.header("Host")
