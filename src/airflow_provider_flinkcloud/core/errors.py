@@ -6,6 +6,7 @@ importable without Airflow; any exception fails an Airflow task the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -113,6 +114,41 @@ def error_class_for_status(http_status: int | None) -> type[FlinkCloudApiError]:
     if 400 <= http_status < 500:
         return InvalidRequestError
     return FlinkCloudApiError
+
+
+@dataclass(frozen=True)
+class VendorErrorCodes:
+    """A platform's own error codes by kind: the one table that types its errors and decides retries."""
+
+    auth: frozenset[str] = frozenset()
+    permission: frozenset[str] = frozenset()
+    not_found: frozenset[str] = frozenset()
+    throttling: frozenset[str] = frozenset()
+    transient: frozenset[str] = frozenset()
+    invalid: frozenset[str] = frozenset()
+
+    def error_class(self, http_status: int, code: str | None) -> type[FlinkCloudApiError]:
+        by_code: tuple[tuple[frozenset[str], type[FlinkCloudApiError]], ...] = (
+            (self.auth, AuthError),
+            (self.permission, PermissionDeniedError),
+            (self.throttling, ThrottledError),
+            (self.transient, TransientError),
+            (self.not_found, NotFoundError),
+            (self.invalid, InvalidRequestError),
+        )
+        for codes, cls in by_code:
+            if code in codes:
+                return cls
+        if 200 <= http_status < 300:
+            # An error inside a success reply: the platform refused the request.
+            return InvalidRequestError
+        return error_class_for_status(http_status)
+
+    def is_retryable(self, error: FlinkCloudApiError) -> bool:
+        """Whether an idempotent call that failed this way may be repeated."""
+        if error.code in self.transient or error.code in self.throttling:
+            return True
+        return isinstance(error, TransientError | ThrottledError)
 
 
 class JobFailedError(FlinkCloudError):

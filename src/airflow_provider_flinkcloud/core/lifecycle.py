@@ -39,7 +39,6 @@ from airflow_provider_flinkcloud.core.errors import (
 )
 from airflow_provider_flinkcloud.core.states import (
     ACTIVE_STATES,
-    TERMINAL_STATES,
     JobState,
     parse_target_states,
 )
@@ -180,7 +179,7 @@ class JobAdapter(ABC, Generic[SpecT]):
 
     def is_stopped(self, status: JobStatus) -> bool:
         """Whether a job that was asked to stop has stopped."""
-        return status.state in TERMINAL_STATES
+        return status.state.is_terminal
 
     def stop_error(self, status: JobStatus) -> str | None:
         """The platform's text when it reports that stopping the job failed."""

@@ -14,15 +14,10 @@ from pydantic import BaseModel
 
 from airflow_provider_flinkcloud.connection_forms import VOLCENGINE_FLINK
 from airflow_provider_flinkcloud.core.errors import (
-    AuthError,
     FlinkCloudApiError,
-    InvalidRequestError,
     JobSpecError,
-    NotFoundError,
-    PermissionDeniedError,
-    ThrottledError,
     TransientError,
-    error_class_for_status,
+    VendorErrorCodes,
 )
 from airflow_provider_flinkcloud.core.hook import CloudSettings, FlinkCloudHook, read_cloud_settings
 from airflow_provider_flinkcloud.core.lifecycle import JobAdapter, JobRef, JobStatus, Savepoint
@@ -30,7 +25,6 @@ from airflow_provider_flinkcloud.core.transport import (
     ApiCall,
     ApiRequest,
     ApiResponse,
-    default_is_retryable,
     parse_retry_after,
 )
 from airflow_provider_flinkcloud.core.validation import validate_model
@@ -95,33 +89,22 @@ SAVEPOINT_DONE = frozenset({"SUCCESS", "SUCCEEDED", "COMPLETED", "COMPLETE", "FI
 SAVEPOINT_FAILED = frozenset({"FAILED", "FAIL", "ERROR", "CANCELED", "CANCELLED"})
 
 
-def volcengine_is_retryable(error: FlinkCloudApiError) -> bool:
-    """The one place that decides what Volcengine errors may be repeated (for idempotent calls)."""
-    if error.code in TRANSIENT_CODES or error.code in THROTTLING_CODES:
-        return True
-    return default_is_retryable(error)
+VOLCENGINE_CODES = VendorErrorCodes(
+    auth=AUTH_CODES,
+    permission=PERMISSION_CODES,
+    not_found=NOT_FOUND_CODES,
+    throttling=THROTTLING_CODES,
+    transient=TRANSIENT_CODES,
+    invalid=frozenset({"InvalidActionOrVersion", "ServiceNotFound"}),
+)
+# The one place that decides what Volcengine errors may be repeated (for idempotent calls).
+volcengine_is_retryable = VOLCENGINE_CODES.is_retryable
 
 
 def endpoint_for(region: str) -> str:
     if region in REGIONAL_HOST_REGIONS:
         return f"https://flink.{region}.volcengineapi.com"
     return DEFAULT_ENDPOINT
-
-
-def _error_class(http_status: int, code: str | None) -> type[FlinkCloudApiError]:
-    if code in AUTH_CODES:
-        return AuthError
-    if code in PERMISSION_CODES:
-        return PermissionDeniedError
-    if code in THROTTLING_CODES:
-        return ThrottledError
-    if code in TRANSIENT_CODES:
-        return TransientError
-    if code in NOT_FOUND_CODES:
-        return NotFoundError
-    if 200 <= http_status < 300 or code in ("InvalidActionOrVersion", "ServiceNotFound"):
-        return InvalidRequestError
-    return error_class_for_status(http_status)
 
 
 class VolcengineFlinkClient:
@@ -167,7 +150,7 @@ class VolcengineFlinkClient:
             code, message = "InternalServiceError", "the reply carried no ResponseMetadata"
         else:
             code, message = None, response.body[:200].decode("utf-8", "replace") or f"HTTP {response.status}"
-        return _error_class(response.status, code)(
+        return VOLCENGINE_CODES.error_class(response.status, code)(
             platform=self.platform,
             operation=request.operation,
             http_status=response.status,
