@@ -16,7 +16,13 @@ HOME = Path(os.environ.get("FLINKCLOUD_DEMO_HOME", ROOT / ".demo"))
 
 
 def airflow_env(emulator_url: str) -> dict[str, str]:
-    from airflow_provider_flinkcloud.emulator import VOLCENGINE_ACCESS_KEY, VOLCENGINE_SECRET_KEY
+    from airflow_provider_flinkcloud.emulator import (
+        DLI_ACCESS_KEY,
+        DLI_PROJECT_ID,
+        DLI_SECRET_KEY,
+        VOLCENGINE_ACCESS_KEY,
+        VOLCENGINE_SECRET_KEY,
+    )
 
     env = dict(os.environ)
     env.update(
@@ -31,6 +37,14 @@ def airflow_env(emulator_url: str) -> dict[str, str]:
                     "login": VOLCENGINE_ACCESS_KEY,
                     "password": VOLCENGINE_SECRET_KEY,
                     "extra": {"region": "cn-beijing", "project_id": "demo-project", "endpoint": emulator_url},
+                }
+            ),
+            "AIRFLOW_CONN_HUAWEICLOUD_DLI_DEFAULT": json.dumps(
+                {
+                    "conn_type": "huaweicloud_dli",
+                    "login": DLI_ACCESS_KEY,
+                    "password": DLI_SECRET_KEY,
+                    "extra": {"region": "cn-north-4", "project_id": DLI_PROJECT_ID, "endpoint": emulator_url},
                 }
             ),
         }
@@ -75,13 +89,20 @@ print("ROWS" + json.dumps(rows, default=str))
 def summarize(value: object) -> str:
     if not isinstance(value, dict):
         return "" if value is None else str(value)[:100]
+    if isinstance(value.get("jobs"), list):
+        return "; ".join(summarize(job) for job in value["jobs"]) or "no jobs"
     parts = [f"{value.get('state')} (native {value.get('native_state')})"]
     if value.get("instance_id"):
         parts.append(f"instance {value['instance_id']}")
+    if value.get("job_id"):
+        parts.append(f"job {value['job_id']}" + (f" {value['job_name']}" if value.get("job_name") else ""))
+    if value.get("created") is not None:
+        parts.append("created" if value["created"] else ("updated" if value.get("updated") else "left as is"))
     if value.get("stopped") is not None:
         parts.append("stopped" if value["stopped"] else "was not running")
-    if isinstance(value.get("savepoint"), dict):
-        parts.append(f"savepoint {value['savepoint'].get('savepoint_path')}")
+    savepoint = value.get("savepoint")
+    if isinstance(savepoint, dict):
+        parts.append(f"savepoint {savepoint.get('savepoint_path') or 'taken (job resumes from its latest)'}")
     if value.get("console_url"):
         parts.append(value["console_url"])
     return ", ".join(parts)
@@ -112,8 +133,10 @@ def main() -> int:
             print(f"\n{dag_id}: {'succeeded' if code == 0 else 'FAILED'} in {time.monotonic() - t0:.1f}s")
             for task, state, summary in report(env, dag_id):
                 print(f"  {task:<24} {state:<10} {summary}")
-        counters = control.counters().get("volcengine", {})
-        print(f"\nemulator: starts per job {counters.get('starts_by_name')}, calls {counters.get('calls')}")
+        print()
+        for platform, counters in control.counters().items():
+            counted = {k: v for k, v in counters.items() if k.endswith("_by_name") and v}
+            print(f"emulator {platform}: {counted}, calls {counters.get('calls')}")
         print(f"all logs: {log}  ({time.monotonic() - started:.0f}s in all)")
     return 1 if failures else 0
 

@@ -63,3 +63,17 @@ VOLCENGINE_FLINK = ConnectionForm(
         "security_token": ExtraField("STS session token", "for temporary credentials", secret=True),
     },
 )
+
+HUAWEI_DLI = ConnectionForm(
+    conn_type="huaweicloud_dli",
+    hook_class="airflow_provider_flinkcloud.hooks.huawei_dli.DliFlinkHook",
+    hook_name="Huawei Cloud DLI",
+    extra_fields={
+        "region": ExtraField("Region", "e.g. cn-north-4 (or eu-de with an Open Telekom Cloud endpoint)"),
+        "project_id": ExtraField("Project ID", "required: the project of the region (32 hex characters)"),
+        "endpoint": ExtraField(
+            "Endpoint URL", "override, e.g. https://dli.eu-de.otc.t-systems.com or http://127.0.0.1:8765"
+        ),
+        "security_token": ExtraField("Security token", "for temporary AK/SK credentials", secret=True),
+    },
+)

@@ -38,3 +38,22 @@ def test_volcengine_example_runs_every_task_to_success(make_dag, volcengine_conn
         "backfill-sessions": 1,
         "clickstream-sessionizer": 1,
     }
+
+
+def test_huawei_dli_example_runs_every_task_to_success(make_dag, dli_conn, emulator) -> None:
+    run = run_dag(load_dag(EXAMPLES / "huawei_dli_flink.py"))
+    assert run.state == "success", run.task_states
+    assert set(run.task_states.values()) == {"success"}
+    assert {job["state"] for job in run.xcom("run_streaming_jobs")["jobs"]} == {"RUNNING"}
+    assert run.xcom("wait_for_daily_rollup")["native_state"] == "job_finish"
+    stopped = run.xcom("stop_streaming_jobs")["jobs"]
+    assert [job["stopped"] for job in stopped] == [True, True]
+    assert {job["state"] for job in stopped} == {"CANCELED"}
+    counters = emulator.counters()["huawei_dli"]
+    assert counters["creates_by_name"] == {
+        "clickstream-sessionizer": 1,
+        "orders-enrichment": 1,
+        "daily-gmv-rollup": 1,
+    }
+    assert counters["runs_by_name"] == counters["creates_by_name"]
+    assert counters["calls"]["BatchRunFlinkJobs"] == 2

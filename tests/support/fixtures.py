@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_flinkcloud.emulator import (
+    DLI_ACCESS_KEY,
+    DLI_PROJECT_ID,
+    DLI_SECRET_KEY,
     VOLCENGINE_ACCESS_KEY,
     VOLCENGINE_SECRET_KEY,
     Emulator,
@@ -48,18 +51,31 @@ def emulator(emulator_server: Emulator) -> EmulatorControl:
     return control
 
 
-def volcengine_connection(url: str, **overrides: Any) -> str:
+# Each platform's emulator connection: (conn type, access key, secret, extra).
+EMULATOR_CONNECTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
+    "volcengine_flink_default": (
+        "volcengine_flink",
+        VOLCENGINE_ACCESS_KEY,
+        VOLCENGINE_SECRET_KEY,
+        {"region": "cn-beijing", "project_id": PROJECT_ID},
+    ),
+    "huaweicloud_dli_default": (
+        "huaweicloud_dli",
+        DLI_ACCESS_KEY,
+        DLI_SECRET_KEY,
+        {"region": "cn-north-4", "project_id": DLI_PROJECT_ID},
+    ),
+}
+
+
+def emulator_connection(default_conn_id: str, url: str, **overrides: Any) -> str:
+    """The JSON of a connection to the emulator, like ``default_conn_id``'s but with ``overrides``."""
+    conn_type, access_key, secret_key, extra = EMULATOR_CONNECTIONS[default_conn_id]
     conn: dict[str, Any] = {
-        "conn_type": "volcengine_flink",
-        "login": VOLCENGINE_ACCESS_KEY,
-        "password": VOLCENGINE_SECRET_KEY,
-        "extra": {
-            "region": "cn-beijing",
-            "endpoint": url,
-            "project_id": PROJECT_ID,
-            "retry_base_delay": 0.05,
-            "retry_max_delay": 0.5,
-        },
+        "conn_type": conn_type,
+        "login": access_key,
+        "password": secret_key,
+        "extra": {**extra, "endpoint": url, "retry_base_delay": 0.05, "retry_max_delay": 0.5},
     }
     extra_overrides = overrides.pop("extra", {})
     conn.update(overrides)
@@ -67,20 +83,33 @@ def volcengine_connection(url: str, **overrides: Any) -> str:
     return json.dumps(conn)
 
 
+def _connections_to(default_conn_id: str, url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Points ``default_conn_id`` at the emulator; the returned function adds another connection."""
+    monkeypatch.setenv(f"AIRFLOW_CONN_{default_conn_id.upper()}", emulator_connection(default_conn_id, url))
+
+    def add(conn_id: str, **overrides: Any) -> str:
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn_id.upper()}", emulator_connection(default_conn_id, url, **overrides)
+        )
+        return conn_id
+
+    return add
+
+
 @pytest.fixture
 def volcengine_conn(
     emulator: EmulatorControl, emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., str]:
     """Points ``volcengine_flink_default`` at the emulator; call it to add another connection."""
-    monkeypatch.setenv("AIRFLOW_CONN_VOLCENGINE_FLINK_DEFAULT", volcengine_connection(emulator_server.url))
+    return _connections_to("volcengine_flink_default", emulator_server.url, monkeypatch)
 
-    def add(conn_id: str, **overrides: Any) -> str:
-        monkeypatch.setenv(
-            f"AIRFLOW_CONN_{conn_id.upper()}", volcengine_connection(emulator_server.url, **overrides)
-        )
-        return conn_id
 
-    return add
+@pytest.fixture
+def dli_conn(
+    emulator: EmulatorControl, emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., str]:
+    """Points ``huaweicloud_dli_default`` at the emulator; call it to add another connection."""
+    return _connections_to("huaweicloud_dli_default", emulator_server.url, monkeypatch)
 
 
 @pytest.fixture

@@ -95,8 +95,13 @@ def test_provider_modules_and_classes_import() -> None:
         assert {entry["integration-name"] for entry in info[section]} <= integrations
 
 
+def connection_type(name: str) -> dict[str, Any]:
+    (conn_type,) = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == name]
+    return conn_type
+
+
 def test_connection_type_matches_the_hook() -> None:
-    (conn_type,) = get_provider_info()["connection-types"]
+    conn_type = connection_type("volcengine_flink")
     assert conn_type["connection-type"] == VolcengineFlinkHook.conn_type == "volcengine_flink"
     assert conn_type["hook-class-name"] == "airflow_provider_flinkcloud.hooks.volcengine.VolcengineFlinkHook"
     assert conn_type["hook-name"] == VolcengineFlinkHook.hook_name
@@ -104,7 +109,7 @@ def test_connection_type_matches_the_hook() -> None:
 
 
 def test_conn_fields_mark_only_the_token_as_a_password() -> None:
-    (conn_type,) = get_provider_info()["connection-types"]
+    conn_type = connection_type("volcengine_flink")
     fields = conn_type["conn-fields"]
     assert set(fields) == {"region", "project_id", "endpoint", "security_token"}
     assert fields["security_token"]["schema"]["format"] == "password"

@@ -1,0 +1,184 @@
+"""Create, run and stop Huawei Cloud DLI Flink jobs (also Open Telekom Cloud DLI)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_provider_flinkcloud.core.compat import AirflowFailException
+from airflow_provider_flinkcloud.core.errors import JobSpecError
+from airflow_provider_flinkcloud.core.lifecycle import FlinkJobStartOperator, FlinkJobStopOperator, JobRef
+from airflow_provider_flinkcloud.core.validation import validate_model
+from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook, DliFlinkJobAdapter, DliPlan
+from airflow_provider_flinkcloud.links.huawei_dli import DliFlinkConsoleLink
+from airflow_provider_flinkcloud.models.huawei_dli import (
+    DliJarJobSpec,
+    DliRunJobsSpec,
+    DliSqlJobSpec,
+    JobKind,
+)
+from airflow_provider_flinkcloud.triggers.huawei_dli import DliFlinkJobTrigger
+
+if TYPE_CHECKING:
+    from airflow_provider_flinkcloud.core.compat import Context
+
+
+def _job_ids(job_ids: int | str | Sequence[int | str]) -> list[int | str]:
+    return [job_ids] if isinstance(job_ids, int | str) else list(job_ids)
+
+
+class _DliStartOperator(FlinkJobStartOperator[DliPlan]):
+    hook_class = DliFlinkHook
+    trigger_class = DliFlinkJobTrigger
+    console_link_class = DliFlinkConsoleLink
+    operator_extra_links = (DliFlinkConsoleLink(),)
+
+
+class _DliCreateJobOperator(_DliStartOperator):
+    """Create a DLI Flink job, or update the job of the same name, then (``run=True``) run and watch it."""
+
+    kind: ClassVar[JobKind]
+    template_fields = ("conn_id", "job")
+    template_fields_renderers = {"job": "json"}
+
+    def __init__(
+        self,
+        *,
+        job: dict[str, Any] | DliJarJobSpec | DliSqlJobSpec,
+        run: bool = True,
+        resume_savepoint: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job = job
+        self.run = run
+        self.resume_savepoint = resume_savepoint
+
+    def job_spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "job": self.job, "resume_savepoint": self.resume_savepoint}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if self.run:
+            return super().execute(context)
+        return self.define_only(context)
+
+    def define_only(self, context: Context) -> dict[str, Any]:
+        """``run=False``: make the definition current and return the job as it is."""
+        unit = self.validated_spec().units[0]
+        adapter = self.adapter
+        assert isinstance(adapter, DliFlinkJobAdapter)
+        active = adapter.find_active(unit)
+        if active is None:
+            job_id, created = adapter.upsert(unit)
+            ref = {"job_id": str(job_id), "job_name": unit.spec.name if unit.spec else ""}
+        elif self.if_running == "fail":
+            self.persist(context, [active])
+            raise AirflowFailException(f"{adapter.describe(active)} is running and if_running='fail'")
+        else:
+            # DLI refuses to change a running job's definition.
+            self.log.warning(
+                "%s is running, so its definition was left as it is; it applies from the next run "
+                "only if this task runs again while the job is stopped",
+                adapter.describe(active),
+            )
+            ref, created = active, False
+        self.persist(context, [ref])
+        status = self.poll_status(ref)
+        return {**status.result(), "created": created, "updated": active is None and not created}
+
+
+class DliFlinkCreateJarJobOperator(_DliCreateJobOperator):
+    """Create (or update, by name) a DLI Flink Jar job and, with ``run=True``, run it and wait.
+
+    :param job: the body of ``POST /v1.0/{project_id}/streaming/flink-jobs`` as a dict (DLI's own
+        snake_case keys: ``name``, ``queue_name``, ``entrypoint``, ``main_class``, ``cu_number``, ...) or
+        a :class:`DliJarJobSpec`. Checked against DLI's documented limits before any request. A job with
+        the same name is updated and reused, never duplicated.
+    :param run: run the job after creating or updating it (default True); with False only the
+        definition is made current.
+    :param resume_savepoint: start from the job's latest savepoint.
+    :param wait_for: ``"RUNNING"``, ``"SUCCESS"`` or ``None``; default SUCCESS when the job sets
+        ``execution.runtime-mode`` to ``batch`` in ``runtime_config``, RUNNING otherwise.
+    :param if_running: ``"reattach"`` (default), ``"fail"`` or ``"restart"`` (stop with a savepoint,
+        update, run again from the savepoint) when the job is already running.
+
+    Also ``conn_id``, ``deferrable``, ``poll_interval``, ``timeout`` and ``cancel_on_kill``. Returns
+    ``{"platform", "job_id", "job_name", "state", "native_state", "console_url"}``.
+    """
+
+    kind = "jar"
+
+
+class DliFlinkCreateSqlJobOperator(_DliCreateJobOperator):
+    """Create (or update, by name) a DLI Flink SQL job and, with ``run=True``, run it and wait.
+
+    :param job: the body of ``POST /v1.0/{project_id}/streaming/sql-jobs`` as a dict (``name``,
+        ``sql_body``, ``queue_name``, ``run_mode``, ``job_type``, ``cu_number``, ...) or a
+        :class:`DliSqlJobSpec`. The default ``wait_for`` is SUCCESS when the SQL or ``runtime_config``
+        sets ``execution.runtime-mode`` to ``batch``, RUNNING otherwise.
+
+    Otherwise as :class:`DliFlinkCreateJarJobOperator`.
+    """
+
+    kind = "sql"
+
+
+class DliFlinkRunJobsOperator(_DliStartOperator):
+    """Run existing DLI Flink jobs in one batch call (``/streaming/jobs/run``) and wait for all of them.
+
+    :param job_ids: the ids of the jobs to run. A job that is already running is reattached to (or,
+        with ``if_running``, refused or restarted), never run twice.
+    :param resume_savepoint: start each job from its latest savepoint.
+    :param wait_for: ``"RUNNING"`` (default), ``"SUCCESS"`` or ``None``. The task waits until every
+        job has reached it or ended; if any job failed it fails, naming each failed job with its
+        ``status_desc``.
+
+    Returns ``{"platform": "huawei_dli", "jobs": [{"job_id", "state", "native_state", "console_url", ...}]}``.
+    """
+
+    multi_job = True
+    template_fields = ("conn_id", "job_ids")
+
+    def __init__(
+        self,
+        *,
+        job_ids: int | str | Sequence[int | str],
+        resume_savepoint: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job_ids = job_ids
+        self.resume_savepoint = resume_savepoint
+
+    def job_spec(self) -> dict[str, Any]:
+        return {"kind": "jobs", "job_ids": self.job_ids, "resume_savepoint": self.resume_savepoint}
+
+
+class DliFlinkStopJobsOperator(FlinkJobStopOperator):
+    """Stop DLI Flink jobs in one batch call (``/streaming/jobs/stop``) and wait until they have stopped.
+
+    :param job_ids: the ids of the jobs to stop. Jobs that are not running are reported, not errors.
+    :param savepoint: take a savepoint first (DLI's ``trigger_savepoint``); a later run with
+        ``resume_savepoint=True`` starts from it.
+
+    Also ``wait`` (default True), ``poll_interval`` and ``timeout``. Returns
+    ``{"platform": "huawei_dli", "jobs": [{"job_id", "stopped", "state", "native_state", ...}]}``.
+    """
+
+    hook_class = DliFlinkHook
+    trigger_class = DliFlinkJobTrigger
+    console_link_class = DliFlinkConsoleLink
+    operator_extra_links = (DliFlinkConsoleLink(),)
+    multi_job = True
+    template_fields = ("conn_id", "job_ids")
+
+    def __init__(self, *, job_ids: int | str | Sequence[int | str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job_ids = job_ids
+
+    def job_refs(self) -> list[JobRef]:
+        try:
+            ids = validate_model(DliRunJobsSpec, {"job_ids": _job_ids(self.job_ids)}, "DLI stop spec").job_ids
+        except JobSpecError as exc:
+            raise AirflowFailException(f"{self.task_id}: {exc}") from exc
+        return [{"job_id": str(job_id)} for job_id in ids]

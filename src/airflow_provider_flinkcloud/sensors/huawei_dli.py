@@ -1,0 +1,32 @@
+"""Wait for a Huawei Cloud DLI Flink job to reach a state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_flinkcloud.core.lifecycle import FlinkJobSensor, JobRef
+from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
+from airflow_provider_flinkcloud.links.huawei_dli import DliFlinkConsoleLink
+from airflow_provider_flinkcloud.triggers.huawei_dli import DliFlinkJobTrigger
+
+
+class DliFlinkJobSensor(FlinkJobSensor):
+    """Succeeds when the job reaches one of ``target_states`` (default ``{"SUCCESS"}``: ``job_finish``).
+
+    Any other terminal state (``job_submit_fail``, ``job_running_exception``, ``job_arrearage_stopped``,
+    ``job_cancel_success``) fails the sensor at once with the job's ``status_desc``. ``deferrable=True``
+    waits in the triggerer.
+    """
+
+    hook_class = DliFlinkHook
+    trigger_class = DliFlinkJobTrigger
+    console_link_class = DliFlinkConsoleLink
+    operator_extra_links = (DliFlinkConsoleLink(),)
+    template_fields = ("conn_id", "job_id")
+
+    def __init__(self, *, job_id: int | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job_id = job_id
+
+    def job_ref(self) -> JobRef:
+        return {"job_id": str(self.job_id)}

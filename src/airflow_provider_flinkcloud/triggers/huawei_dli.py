@@ -1,0 +1,10 @@
+"""Trigger watching Huawei Cloud DLI Flink jobs."""
+
+from __future__ import annotations
+
+from airflow_provider_flinkcloud.core.trigger import FlinkJobTrigger
+from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
+
+
+class DliFlinkJobTrigger(FlinkJobTrigger):
+    hook_class = DliFlinkHook
