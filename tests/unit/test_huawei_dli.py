@@ -380,3 +380,19 @@ def test_provider_info_declares_the_dli_connection_type() -> None:
     assert set(conn_type["conn-fields"]) == {"region", "project_id", "endpoint", "security_token"}
     assert conn_type["conn-fields"]["security_token"]["schema"]["format"] == "password"
     assert DliFlinkHook.default_conn_name == "huaweicloud_dli_default"
+
+
+def test_a_refused_stop_is_an_invalid_request_naming_the_job(
+    dli_conn: Any, emulator: EmulatorControl
+) -> None:
+    hook = DliFlinkHook()
+    adapter = hook.adapter()
+    plan = adapter.validate_spec({"kind": "jar", "job": {"name": "idle-job", "entrypoint": "obs://b/j.jar"}})
+    ref, created = adapter.upsert(plan.units[0])
+    assert created and ref["job_name"] == "idle-job"
+    with pytest.raises(
+        InvalidRequestError, match=f"DLI refused to stop DLI Flink job {ref['job_id']} \\(idle-job\\)"
+    ):
+        hook.call(adapter.cancel_call(ref))
+    with pytest.raises(InvalidRequestError, match="DLI refused to stop"):
+        adapter.stop_many([ref], savepoint=True)

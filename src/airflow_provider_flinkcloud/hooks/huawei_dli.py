@@ -371,21 +371,20 @@ class DliFlinkJobAdapter(JobAdapter[DliPlan]):
         ref = self._ref(job.job_id, job.name)
         return ref if job.status in ACTIVE_STATUSES else None
 
-    def upsert(self, unit: DliJobUnit) -> tuple[int, bool]:
-        """Create the job, or update the one of the same name; returns (job id, created)."""
+    def upsert(self, unit: DliJobUnit) -> tuple[JobRef, bool]:
+        """Create the job, or update the one of the same name; returns (its ids, created)."""
         assert unit.kind is not None and unit.spec is not None
         body = unit.spec.body()
         existing = self._named_job(unit.spec.name)
         if existing is None:
             created = self.hook.call(self.hook.create_job_call(unit.kind, body))
-            self._names[created.job_id] = unit.spec.name
-            log.info("Created %s", self.describe(self._ref(created.job_id)))
-            return created.job_id, True
+            ref = self._ref(created.job_id, unit.spec.name)
+            log.info("Created %s", self.describe(ref))
+            return ref, True
         self.hook.call(self.hook.update_job_call(unit.kind, existing.job_id, body))
-        log.info(
-            "Updated %s with the given definition", self.describe(self._ref(existing.job_id, existing.name))
-        )
-        return existing.job_id, False
+        ref = self._ref(existing.job_id, existing.name)
+        log.info("Updated %s with the given definition", self.describe(ref))
+        return ref, False
 
     def start(self, unit: DliJobUnit, *, restore_from: Savepoint | None = None) -> JobRef:
         return self.start_many([unit], [restore_from])[0]
@@ -393,7 +392,7 @@ class DliFlinkJobAdapter(JobAdapter[DliPlan]):
     def start_many(
         self, units: Sequence[DliJobUnit], restore_from: Sequence[Savepoint | None]
     ) -> list[JobRef]:
-        refs = [self._ref(u.job_id) if u.job_id is not None else self._ref(self.upsert(u)[0]) for u in units]
+        refs = [self._ref(u.job_id) if u.job_id is not None else self.upsert(u)[0] for u in units]
         # resume_savepoint is per request, so jobs that resume and jobs that start afresh go separately.
         for resume in (False, True):
             group = [
@@ -402,26 +401,32 @@ class DliFlinkJobAdapter(JobAdapter[DliPlan]):
                 if (unit.resume_savepoint or restore is not None) is resume
             ]
             if group:
-                self._batch("run", group, partial(self.hook.run_jobs_call, resume_savepoint=resume))
+                self.hook.call(
+                    self._batch_call("run", group, partial(self.hook.run_jobs_call, resume_savepoint=resume))
+                )
         return refs
 
-    def _batch(
+    def _batch_call(
         self,
         verb: str,
         refs: Sequence[JobRef],
         make_call: Callable[[list[int]], ApiCall[list[DliBatchResult]]],
-    ) -> None:
+    ) -> ApiCall[None]:
+        """A batch run or stop of ``refs`` that fails naming each job DLI refused."""
         call = make_call([int(ref["job_id"]) for ref in refs])
-        results: list[DliBatchResult] = self.hook.call(call)
-        failures = batch_failures(results, refs, self.describe)
-        if failures:
-            raise InvalidRequestError(
-                platform=PLATFORM,
-                operation=call.request.operation,
-                http_status=200,
-                code="is_success=false",
-                message=f"DLI refused to {verb} " + "; ".join(failures),
-            )
+
+        def parse(response: ApiResponse) -> None:
+            failures = batch_failures(call.parse(response), refs, self.describe)
+            if failures:
+                raise InvalidRequestError(
+                    platform=PLATFORM,
+                    operation=call.request.operation,
+                    http_status=response.status,
+                    code="is_success=false",
+                    message=f"DLI refused to {verb} " + "; ".join(failures),
+                )
+
+        return ApiCall(call.request, parse)
 
     # -- watching and stopping -----------------------------------------------------------------------
 
@@ -437,20 +442,12 @@ class DliFlinkJobAdapter(JobAdapter[DliPlan]):
                 native_state=job.status or "",
                 console_url=dli_console_url(self.link_params(ref)),
                 error=job.status_desc or None,
-                details={"job_name": job.name or "", "savepoint_path": job.savepoint_path or ""},
             )
 
         return ApiCall(inner.request, parse)
 
     def cancel_call(self, ref: JobRef) -> ApiCall[Any]:
-        call = self.hook.stop_jobs_call([int(ref["job_id"])], trigger_savepoint=False)
-
-        def parse(response: ApiResponse) -> None:
-            failures = batch_failures(call.parse(response), [ref], self.describe)
-            if failures:
-                raise ValueError("; ".join(failures))
-
-        return ApiCall(call.request, parse)
+        return self._batch_call("stop", [ref], partial(self.hook.stop_jobs_call, trigger_savepoint=False))
 
     def is_active(self, status: JobStatus) -> bool:
         return status.native_state in ACTIVE_STATUSES
@@ -467,7 +464,9 @@ class DliFlinkJobAdapter(JobAdapter[DliPlan]):
         return self.stop_many([ref], savepoint=savepoint)[0]
 
     def stop_many(self, refs: Sequence[JobRef], *, savepoint: bool) -> list[Savepoint | None]:
-        self._batch("stop", refs, partial(self.hook.stop_jobs_call, trigger_savepoint=savepoint))
+        self.hook.call(
+            self._batch_call("stop", refs, partial(self.hook.stop_jobs_call, trigger_savepoint=savepoint))
+        )
         # DLI resumes from the job's latest savepoint; there is no savepoint id to carry.
         return [{"job_id": ref["job_id"], "resume_savepoint": "true"} if savepoint else None for ref in refs]
 

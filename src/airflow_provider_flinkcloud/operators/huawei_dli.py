@@ -69,8 +69,7 @@ class _DliCreateJobOperator(_DliStartOperator):
         assert isinstance(adapter, DliFlinkJobAdapter)
         active = adapter.find_active(unit)
         if active is None:
-            job_id, created = adapter.upsert(unit)
-            ref = {"job_id": str(job_id), "job_name": unit.spec.name if unit.spec else ""}
+            ref, created = adapter.upsert(unit)
         elif self.if_running == "fail":
             self.persist(context, [active])
             raise AirflowFailException(f"{adapter.describe(active)} is running and if_running='fail'")
