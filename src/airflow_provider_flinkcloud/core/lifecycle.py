@@ -318,14 +318,17 @@ class _WatchMixin:
         verdict_of: Callable[[JobStatus], Verdict],
         deadline: float | None,
         awaited: str,
+        observed: Sequence[JobStatus] = (),
     ) -> list[JobStatus]:
-        """Poll every job until each has settled (reached or failed); fail naming every failed job."""
-        latest: dict[int, JobStatus] = {}
-        waiting = list(range(len(refs)))
+        """Poll every job until each has settled (reached or failed); fail naming every failed job.
+
+        ``observed``: statuses of ``refs`` just read, so the first round is not polled again.
+        """
+        latest = (
+            dict(enumerate(observed)) if observed else {i: self.poll_status(r) for i, r in enumerate(refs)}
+        )
         while True:
-            for i in waiting:
-                latest[i] = self.poll_status(refs[i])
-            waiting = [i for i in waiting if verdict_of(latest[i]) is Verdict.WAITING]
+            waiting = [i for i in range(len(refs)) if verdict_of(latest[i]) is Verdict.WAITING]
             statuses = [latest[i] for i in range(len(refs))]
             if not waiting:
                 failed = [s for s in statuses if verdict_of(s) is Verdict.FAILED]
@@ -340,6 +343,8 @@ class _WatchMixin:
             if deadline is not None:
                 pause = max(0.0, min(pause, deadline - time.time()))
             time.sleep(pause)
+            for i in waiting:
+                latest[i] = self.poll_status(refs[i])
 
     def persist(self, context: Context, refs: Sequence[JobRef]) -> None:
         """Store the ids and the console-link parameters the moment the jobs exist."""
@@ -469,7 +474,9 @@ class FlinkJobStartOperator(_WatchMixin, BaseOperator, Generic[SpecT]):
                 method_name="execute_complete",
                 timeout=trigger_timeout(deadline),
             )
-        final = self.wait_sync(refs, lambda s: judge(s, targets), deadline, describe_targets(targets))
+        final = self.wait_sync(
+            refs, lambda s: judge(s, targets), deadline, describe_targets(targets), observed=statuses
+        )
         return self.build_result([s.result() for s in final])
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
