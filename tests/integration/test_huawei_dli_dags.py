@@ -302,7 +302,8 @@ def test_sensor_waits_for_success(make_dag, dli_conn, emulator, deferrable) -> N
 
 def test_sensor_fails_fast_on_another_terminal_state(make_dag, dli_conn, emulator, task_logs) -> None:
     error = "Job is in arrears or frozen: job_running_exception"
-    emulator.fail_job("orders-enrichment", error, platform="huawei_dli", phase="running", after_seconds=0.1)
+    # Long enough after job_running for the submit task (polling every 0.2 s) to see it running first.
+    emulator.fail_job("orders-enrichment", error, platform="huawei_dli", phase="running", after_seconds=3)
     with make_dag("sensor_fail") as dag:
         submit = DliFlinkCreateSqlJobOperator(task_id="submit", job=sql_job(), poll_interval=0.2)
         watch = DliFlinkJobSensor(
