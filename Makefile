@@ -33,14 +33,14 @@ PYTEST_ARGS ?=
 BOOTSTRAP   := $(CURDIR)/scripts/bootstrap.sh
 
 # Venvs are byte-compiled at install time (bootstrap uses --compile-bytecode), so keep Python from
-# scattering __pycache__ over src/ and tests/ at run time. This machine already sets it; make it explicit.
+# scattering __pycache__ over the package and tests/ at run time. This machine already sets it; make it explicit.
 export PYTHONDONTWRITEBYTECODE := 1
 
 # demo / bench run real Airflow: keep its state out of ~/airflow, one home per Airflow line.
 AIRFLOW_HOME ?= $(CURDIR)/.airflow-home-$(AIRFLOW_VERSION)
 AIRFLOW_ENV := AIRFLOW_HOME="$(AIRFLOW_HOME)" AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-LINT_PATHS := $(wildcard src tests bench example_dags scripts)
+LINT_PATHS := $(wildcard airflow_provider_flinkcloud tests bench example_dags scripts)
 
 .PHONY: help venv test demo bench lint clean
 
@@ -73,4 +73,4 @@ lint: venv
 
 clean:
 	rm -rf .venv .venv-[0-9]*/ .venv-tools .airflow-home .airflow-home-*/ .mypy_cache .ruff_cache .pytest_cache
-	for d in src tests bench scripts; do [ ! -d $$d ] || find $$d -name __pycache__ -type d -prune -exec rm -rf {} +; done
+	for d in airflow_provider_flinkcloud tests bench scripts; do [ ! -d $$d ] || find $$d -name __pycache__ -type d -prune -exec rm -rf {} +; done

@@ -152,7 +152,7 @@ def bench_polls() -> None:
 
 def main() -> int:
     os.environ.update({k: v for k, v in airflow_env().items() if k.startswith("AIRFLOW")})
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     bench_import()
     bench_polls()
     return 0

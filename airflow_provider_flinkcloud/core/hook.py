@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from airflow_provider_flinkcloud.connection_forms import ConnectionForm
 from airflow_provider_flinkcloud.core.compat import (
     BaseHook,
     get_async_connection,
@@ -15,6 +14,7 @@ from airflow_provider_flinkcloud.core.compat import (
     mask_secret,
 )
 from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobSpecError
+from airflow_provider_flinkcloud.core.forms import ConnectionForm
 from airflow_provider_flinkcloud.core.transport import (
     ApiCall,
     AsyncTransport,

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from airflow_provider_flinkcloud.connection_forms import HUAWEI_DLI
 from airflow_provider_flinkcloud.core.errors import (
     FlinkCloudApiError,
     InvalidRequestError,
@@ -43,6 +42,7 @@ from airflow_provider_flinkcloud.models.huawei_dli import (
     JobKind,
     is_true,
 )
+from airflow_provider_flinkcloud.registry import HUAWEI_DLI as HUAWEI_DLI_SPEC
 from airflow_provider_flinkcloud.signers import huawei as signer
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class DliFlinkHook(FlinkCloudHook[DliClient]):
     conn_type = "huaweicloud_dli"
     default_conn_name = "huaweicloud_dli_default"
     hook_name = "Huawei Cloud DLI"
-    form = HUAWEI_DLI
+    form = HUAWEI_DLI_SPEC.form
 
     def is_retryable(self, error: FlinkCloudApiError) -> bool:
         return dli_is_retryable(error)

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel
 
-from airflow_provider_flinkcloud.connection_forms import VOLCENGINE_FLINK
 from airflow_provider_flinkcloud.core.errors import (
     FlinkCloudApiError,
     JobSpecError,
@@ -46,6 +45,7 @@ from airflow_provider_flinkcloud.models.volcengine import (
     StartApplicationInstanceResult,
     VolcengineFlinkStartSpec,
 )
+from airflow_provider_flinkcloud.registry import VOLCENGINE
 from airflow_provider_flinkcloud.signers import volcengine as signer
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ class VolcengineFlinkHook(FlinkCloudHook[VolcengineFlinkClient]):
     conn_type = "volcengine_flink"
     default_conn_name = "volcengine_flink_default"
     hook_name = "Volcengine Flink"
-    form = VOLCENGINE_FLINK
+    form = VOLCENGINE.form
 
     def is_retryable(self, error: FlinkCloudApiError) -> bool:
         return volcengine_is_retryable(error)

@@ -1,0 +1,129 @@
+"""Every platform, declared once.
+
+Provider info, the hooks' connection types and forms, the operators' links and triggers, the emulator
+(server, command line, control client) and the test fixtures all read this table. Adding a platform
+adds its modules (``clients/``, ``models/``, ``hooks/``, ``operators/``, ``sensors/``, ``triggers/``,
+``links/`` and an ``emulator/`` package, each named after the platform) and one entry here.
+
+This module imports neither Airflow nor the platforms' code, so the emulator can read it too.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_flinkcloud.core.forms import ConnectionForm, ExtraField, access_key_form
+
+PACKAGE = "airflow_provider_flinkcloud"
+# The public modules of a platform, each ``<kind>/<platform name>.py``.
+MODULE_KINDS = ("hooks", "operators", "sensors", "triggers", "links")
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """One platform. ``name`` is its module name in every kind of module and in the emulator."""
+
+    name: str
+    label: str
+    conn_type: str
+    hook: str
+    trigger: str
+    console_link: str
+    form: ConnectionForm
+    doc_url: str
+
+    @property
+    def default_conn_id(self) -> str:
+        return f"{self.conn_type}_default"
+
+    def module(self, kind: str) -> str:
+        """``hooks`` -> ``airflow_provider_flinkcloud.hooks.<name>``; ``emulator`` -> its package."""
+        return f"{PACKAGE}.{kind}.{self.name}"
+
+    @property
+    def hook_path(self) -> str:
+        return f"{self.module('hooks')}.{self.hook}"
+
+    @property
+    def trigger_path(self) -> str:
+        return f"{self.module('triggers')}.{self.trigger}"
+
+    @property
+    def console_link_path(self) -> str:
+        return f"{self.module('links')}.{self.console_link}"
+
+    @property
+    def emulator_backend_path(self) -> str:
+        """The emulator package of the platform exposes its :class:`EmulatorBackend` as ``BACKEND``."""
+        return f"{self.module('emulator')}.BACKEND"
+
+    def load(self, dotted_path: str) -> Any:
+        module, _, name = dotted_path.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+
+    def provider_connection_type(self) -> dict[str, Any]:
+        return {
+            "connection-type": self.conn_type,
+            "hook-class-name": self.hook_path,
+            "hook-name": self.label,
+            "ui-field-behaviour": self.form.ui_field_behaviour(),
+            "conn-fields": self.form.conn_fields(),
+        }
+
+
+VOLCENGINE = PlatformSpec(
+    name="volcengine",
+    label="Volcengine Flink",
+    conn_type="volcengine_flink",
+    hook="VolcengineFlinkHook",
+    trigger="VolcengineFlinkInstanceTrigger",
+    console_link="VolcengineFlinkConsoleLink",
+    doc_url="https://www.volcengine.com/docs/6581",
+    form=access_key_form(
+        {
+            "region": ExtraField("Region", "e.g. cn-beijing"),
+            "project_id": ExtraField("Project ID", "default ProjectId for jobs that do not name one"),
+            "endpoint": ExtraField("Endpoint URL", "override, e.g. http://127.0.0.1:8765 for the emulator"),
+            "security_token": ExtraField("STS session token", "for temporary credentials", secret=True),
+        }
+    ),
+)
+
+HUAWEI_DLI = PlatformSpec(
+    name="huawei_dli",
+    label="Huawei Cloud DLI",
+    conn_type="huaweicloud_dli",
+    hook="DliFlinkHook",
+    trigger="DliFlinkJobTrigger",
+    console_link="DliFlinkConsoleLink",
+    doc_url="https://support.huaweicloud.com/intl/en-us/api-dli/dli_02_0225.html",
+    form=access_key_form(
+        {
+            "region": ExtraField("Region", "e.g. cn-north-4 (or eu-de with an Open Telekom Cloud endpoint)"),
+            "project_id": ExtraField("Project ID", "required: the project of the region (32 hex characters)"),
+            "endpoint": ExtraField(
+                "Endpoint URL", "override, e.g. https://dli.eu-de.otc.t-systems.com or http://127.0.0.1:8765"
+            ),
+            "security_token": ExtraField("Security token", "for temporary AK/SK credentials", secret=True),
+        }
+    ),
+)
+
+# In the order the platforms were added; the one list everything else reads.
+PLATFORMS: dict[str, PlatformSpec] = {spec.name: spec for spec in (VOLCENGINE, HUAWEI_DLI)}
+
+
+def platform(name: str) -> PlatformSpec:
+    try:
+        return PLATFORMS[name]
+    except KeyError:
+        raise KeyError(f"unknown platform {name!r}; known: {', '.join(PLATFORMS)}") from None
+
+
+def by_conn_type(conn_type: str) -> PlatformSpec:
+    for spec in PLATFORMS.values():
+        if spec.conn_type == conn_type:
+            return spec
+    raise KeyError(f"no platform has connection type {conn_type!r}")
