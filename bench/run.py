@@ -91,8 +91,7 @@ async def measure_polls(url: str) -> tuple[float, float]:
 
     EmulatorControl(url).set_timings(starting_seconds=0.0)
     hook = VolcengineFlinkHook()
-    adapter = hook.adapter()
-    spec = adapter.validate_spec(
+    spec = hook.validate_spec(
         {
             "app": {
                 "JobType": "FLINK_STREAMING_SQL",
@@ -102,8 +101,8 @@ async def measure_polls(url: str) -> tuple[float, float]:
             }
         }
     )
-    started = hook.call(hook.start_call(StartApplicationInstanceRequest(app=spec.app)))
-    call = adapter.status_call({"instance_id": started.instance_id})
+    started = hook.call(hook.client.start_call(StartApplicationInstanceRequest(app=spec.app)))
+    call = hook.status_call({"instance_id": started.instance_id})
     bare_url = f"{url}/?Action=GetApplicationInstance&Version=2025-01-01"
     bare = httpx.AsyncClient()
     status = await hook.acall(call)  # warm up: connection lookup, pools

@@ -26,8 +26,7 @@ import requests
 from airflow_provider_flinkcloud.core.errors import (
     ConnectionFailedError,
     FlinkCloudApiError,
-    ThrottledError,
-    TransientError,
+    VendorErrorCodes,
 )
 
 log = logging.getLogger(__name__)
@@ -67,21 +66,50 @@ class ApiCall(Generic[T]):
     parse: Callable[[ApiResponse], T]
 
 
+@dataclass(frozen=True)
+class VendorError:
+    """An error as a platform's reply states it; the transport types it with the platform's code table."""
+
+    code: str | None
+    message: str
+    request_id: str | None = None
+
+
 class PlatformClient(Protocol):
     """What a platform supplies to the transports: where to send, how to sign, how to read errors."""
 
     platform: str
     base_url: str
+    codes: VendorErrorCodes
+    retry: RetryPolicy
 
     def sign(self, request: ApiRequest, host: str, now: datetime) -> dict[str, str]: ...
 
-    def error_for(self, request: ApiRequest, response: ApiResponse) -> FlinkCloudApiError | None: ...
+    def read_error(self, request: ApiRequest, response: ApiResponse) -> VendorError | None:
+        """The platform's error in ``response``, or None when the call succeeded."""
+        ...
 
-    def is_retryable(self, error: FlinkCloudApiError) -> bool: ...
+    def probe_call(self) -> ApiCall[Any]:
+        """A cheap read-only call that proves the credentials work."""
+        ...
 
 
-def default_is_retryable(error: FlinkCloudApiError) -> bool:
-    return isinstance(error, (TransientError, ThrottledError))
+def api_error(
+    client: PlatformClient, request: ApiRequest, response: ApiResponse
+) -> FlinkCloudApiError | None:
+    """The typed error of a reply, from the platform's own code table alone."""
+    error = client.read_error(request, response)
+    if error is None:
+        return None
+    return client.codes.error_class(response.status, error.code)(
+        platform=client.platform,
+        operation=request.operation,
+        http_status=response.status,
+        code=error.code,
+        message=error.message,
+        request_id=error.request_id,
+        retry_after=parse_retry_after(response.header("Retry-After")),
+    )
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -150,7 +178,7 @@ class _Attempts:
     count: int = 0
 
     def read(self, call: ApiCall[T], response: ApiResponse) -> _Parsed[T] | FlinkCloudApiError:
-        error = self.client.error_for(self.request, response)
+        error = api_error(self.client, self.request, response)
         if error is not None:
             return error
         try:
@@ -175,7 +203,7 @@ class _Attempts:
     def backoff(self, error: FlinkCloudApiError) -> float:
         """Seconds to wait before the next attempt; raises ``error`` when there is none."""
         self.count += 1
-        retryable = self.request.idempotent and self.client.is_retryable(error)
+        retryable = self.request.idempotent and self.client.codes.is_retryable(error)
         delay = self.retry.next_delay(self.count, error, retryable)
         if delay is None:
             raise error
@@ -186,7 +214,8 @@ class _Attempts:
 @dataclass
 class SyncTransport:
     client: PlatformClient
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # The connection's policy (``client.retry``) unless given.
+    retry: RetryPolicy | None = None
     timeout: tuple[float, float] = (10.0, 60.0)
     session: requests.Session = field(default_factory=requests.Session)
 
@@ -203,7 +232,7 @@ class SyncTransport:
         return ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.content)
 
     def execute(self, call: ApiCall[T]) -> T:
-        attempts = _Attempts(self.client, self.retry, call.request)
+        attempts = _Attempts(self.client, self.retry or self.client.retry, call.request)
         while True:
             try:
                 outcome = attempts.read(call, self.send_once(call.request))
@@ -236,7 +265,7 @@ def shared_async_client() -> httpx.AsyncClient:
 @dataclass
 class AsyncTransport:
     client: PlatformClient
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryPolicy | None = None
 
     async def send_once(self, request: ApiRequest) -> ApiResponse:
         headers = self.client.sign(request, host_header(self.client.base_url), datetime.now(timezone.utc))
@@ -249,7 +278,7 @@ class AsyncTransport:
         return ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.content)
 
     async def execute(self, call: ApiCall[T]) -> T:
-        attempts = _Attempts(self.client, self.retry, call.request)
+        attempts = _Attempts(self.client, self.retry or self.client.retry, call.request)
         while True:
             try:
                 outcome = attempts.read(call, await self.send_once(call.request))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_flinkcloud.core.links import FlinkConsoleLink
+from airflow_provider_flinkcloud.base.links import FlinkConsoleLink
 
 # Derived from the console's URL scheme (region in the query, the page in the fragment); not a
 # documented API. Without a job id (a task over several jobs) it opens the Flink job list.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_flinkcloud.core.links import FlinkConsoleLink
+from airflow_provider_flinkcloud.base.links import FlinkConsoleLink
 
 # Derived from the console's URL scheme (region in the path, ids in the query); not a documented API.
 DEFAULT_CONSOLE = "https://console.volcengine.com/flink/region:flink+{region}"

@@ -5,40 +5,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_flinkcloud.core.compat import AirflowFailException
+from airflow_provider_flinkcloud.base.compat import AirflowFailException
+from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
 from airflow_provider_flinkcloud.core.errors import JobSpecError
-from airflow_provider_flinkcloud.core.lifecycle import FlinkJobStartOperator, FlinkJobStopOperator, JobRef
+from airflow_provider_flinkcloud.core.jobs import JobRef
 from airflow_provider_flinkcloud.core.validation import validate_model
-from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook, DliFlinkJobAdapter, DliPlan
-from airflow_provider_flinkcloud.links.huawei_dli import DliFlinkConsoleLink
+from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
 from airflow_provider_flinkcloud.models.huawei_dli import (
     DliJarJobSpec,
     DliRunJobsSpec,
     DliSqlJobSpec,
     JobKind,
 )
-from airflow_provider_flinkcloud.triggers.huawei_dli import DliFlinkJobTrigger
 
 if TYPE_CHECKING:
-    from airflow_provider_flinkcloud.core.compat import Context
+    from airflow_provider_flinkcloud.base.compat import Context
 
 
 def _job_ids(job_ids: int | str | Sequence[int | str]) -> list[int | str]:
     return [job_ids] if isinstance(job_ids, int | str) else list(job_ids)
 
 
-class _DliStartOperator(FlinkJobStartOperator[DliPlan]):
+class _DliStartOperator(FlinkJobStartOperator[DliFlinkHook]):
     hook_class = DliFlinkHook
-    trigger_class = DliFlinkJobTrigger
-    console_link_class = DliFlinkConsoleLink
-    operator_extra_links = (DliFlinkConsoleLink(),)
 
 
 class _DliCreateJobOperator(_DliStartOperator):
     """Create a DLI Flink job, or update the job of the same name, then (``run=True``) run and watch it."""
 
     kind: ClassVar[JobKind]
-    template_fields = ("conn_id", "job")
+    template_fields = ("job",)
     template_fields_renderers = {"job": "json"}
 
     def __init__(
@@ -65,24 +61,23 @@ class _DliCreateJobOperator(_DliStartOperator):
     def define_only(self, context: Context) -> dict[str, Any]:
         """``run=False``: make the definition current and return the job as it is."""
         unit = self.validated_spec().units[0]
-        adapter = self.adapter
-        assert isinstance(adapter, DliFlinkJobAdapter)
-        active = adapter.find_active(unit)
+        hook = self.hook
+        active = hook.find_active(unit)
         if active is None:
-            ref, created = adapter.upsert(unit)
+            ref, created = hook.upsert(unit)
         elif self.if_running == "fail":
             self.persist(context, [active])
-            raise AirflowFailException(f"{adapter.describe(active)} is running and if_running='fail'")
+            raise AirflowFailException(f"{hook.describe(active)} is running and if_running='fail'")
         else:
             # DLI refuses to change a running job's definition.
             self.log.warning(
                 "%s is running, so its definition was left as it is; it applies from the next run "
                 "only if this task runs again while the job is stopped",
-                adapter.describe(active),
+                hook.describe(active),
             )
             ref, created = active, False
         self.persist(context, [ref])
-        status = self.poll_status(ref)
+        status = self.poll(ref)
         return {**status.result(), "created": created, "updated": active is None and not created}
 
 
@@ -136,7 +131,7 @@ class DliFlinkRunJobsOperator(_DliStartOperator):
     """
 
     multi_job = True
-    template_fields = ("conn_id", "job_ids")
+    template_fields = ("job_ids",)
 
     def __init__(
         self,
@@ -153,7 +148,7 @@ class DliFlinkRunJobsOperator(_DliStartOperator):
         return {"kind": "jobs", "job_ids": self.job_ids, "resume_savepoint": self.resume_savepoint}
 
 
-class DliFlinkStopJobsOperator(FlinkJobStopOperator):
+class DliFlinkStopJobsOperator(FlinkJobStopOperator[DliFlinkHook]):
     """Stop DLI Flink jobs in one batch call (``/streaming/jobs/stop``) and wait until they have stopped.
 
     :param job_ids: the ids of the jobs to stop. Jobs that are not running are reported, not errors.
@@ -165,11 +160,8 @@ class DliFlinkStopJobsOperator(FlinkJobStopOperator):
     """
 
     hook_class = DliFlinkHook
-    trigger_class = DliFlinkJobTrigger
-    console_link_class = DliFlinkConsoleLink
-    operator_extra_links = (DliFlinkConsoleLink(),)
     multi_job = True
-    template_fields = ("conn_id", "job_ids")
+    template_fields = ("job_ids",)
 
     def __init__(self, *, job_ids: int | str | Sequence[int | str], **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_flinkcloud.core.lifecycle import FlinkJobStartOperator, FlinkJobStopOperator, JobRef
-from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook, VolcengineFlinkJobAdapter
-from airflow_provider_flinkcloud.links.volcengine import VolcengineFlinkConsoleLink
+from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
+from airflow_provider_flinkcloud.core.jobs import JobRef
+from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
 from airflow_provider_flinkcloud.models.volcengine import (
     RestoreStrategy,
     VolcengineFlinkApp,
-    VolcengineFlinkStartSpec,
 )
-from airflow_provider_flinkcloud.triggers.volcengine import VolcengineFlinkInstanceTrigger
 
 
-class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFlinkStartSpec]):
+class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFlinkHook]):
     """Start an instance of a Volcengine Flink application (``StartApplicationInstance``) and watch it.
 
     :param app: the ``App`` object (dict with the platform's PascalCase keys, snake_case, or a
@@ -34,10 +32,7 @@ class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFl
     """
 
     hook_class = VolcengineFlinkHook
-    trigger_class = VolcengineFlinkInstanceTrigger
-    console_link_class = VolcengineFlinkConsoleLink
-    operator_extra_links = (VolcengineFlinkConsoleLink(),)
-    template_fields = ("conn_id", "app", "application_id", "restore_strategy")
+    template_fields = ("app", "application_id", "restore_strategy")
     template_fields_renderers = {"app": "json", "restore_strategy": "json"}
 
     def __init__(
@@ -60,7 +55,7 @@ class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFl
         return {"application_id": self.application_id, "app": self.app, "restore_strategy": restore}
 
 
-class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator):
+class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator[VolcengineFlinkHook]):
     """Stop a Volcengine Flink instance (``CancelApplicationInstance``) and wait until it has stopped.
 
     Give ``instance_id``, or ``application_id`` to stop whatever instance of that application is
@@ -69,10 +64,7 @@ class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator):
     """
 
     hook_class = VolcengineFlinkHook
-    trigger_class = VolcengineFlinkInstanceTrigger
-    console_link_class = VolcengineFlinkConsoleLink
-    operator_extra_links = (VolcengineFlinkConsoleLink(),)
-    template_fields = ("conn_id", "instance_id", "application_id", "project_id")
+    template_fields = ("instance_id", "application_id", "project_id")
 
     def __init__(
         self,
@@ -92,10 +84,8 @@ class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator):
     def job_refs(self) -> list[JobRef]:
         if self.instance_id:
             return [{"instance_id": str(self.instance_id)}]
-        adapter = self.adapter
-        assert isinstance(adapter, VolcengineFlinkJobAdapter)
-        project_id = self.project_id or adapter.hook.client.settings.project_id
+        project_id = self.project_id or self.hook.client.project_id
         if not project_id:
             raise ValueError("project_id: needed to find the active instance of an application")
-        active = adapter.active_instance(project_id, str(self.application_id))
+        active = self.hook.active_instance(project_id, str(self.application_id))
         return [active] if active else []

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_flinkcloud.core.lifecycle import FlinkJobSensor, JobRef
+from airflow_provider_flinkcloud.base.sensors import FlinkJobSensor
+from airflow_provider_flinkcloud.core.jobs import JobRef
 from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
-from airflow_provider_flinkcloud.links.huawei_dli import DliFlinkConsoleLink
-from airflow_provider_flinkcloud.triggers.huawei_dli import DliFlinkJobTrigger
 
 
-class DliFlinkJobSensor(FlinkJobSensor):
+class DliFlinkJobSensor(FlinkJobSensor[DliFlinkHook]):
     """Succeeds when the job reaches one of ``target_states`` (default ``{"SUCCESS"}``: ``job_finish``).
 
     Any other terminal state (``job_submit_fail``, ``job_running_exception``, ``job_arrearage_stopped``,
@@ -19,10 +18,7 @@ class DliFlinkJobSensor(FlinkJobSensor):
     """
 
     hook_class = DliFlinkHook
-    trigger_class = DliFlinkJobTrigger
-    console_link_class = DliFlinkConsoleLink
-    operator_extra_links = (DliFlinkConsoleLink(),)
-    template_fields = ("conn_id", "job_id")
+    template_fields = ("job_id",)
 
     def __init__(self, *, job_id: int | str, **kwargs: Any) -> None:
         super().__init__(**kwargs)

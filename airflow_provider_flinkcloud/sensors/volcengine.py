@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_flinkcloud.core.lifecycle import FlinkJobSensor, JobRef
+from airflow_provider_flinkcloud.base.sensors import FlinkJobSensor
+from airflow_provider_flinkcloud.core.jobs import JobRef
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
-from airflow_provider_flinkcloud.links.volcengine import VolcengineFlinkConsoleLink
-from airflow_provider_flinkcloud.triggers.volcengine import VolcengineFlinkInstanceTrigger
 
 
-class VolcengineFlinkInstanceSensor(FlinkJobSensor):
+class VolcengineFlinkInstanceSensor(FlinkJobSensor[VolcengineFlinkHook]):
     """Succeeds when the instance reaches one of ``target_states`` (default ``{"SUCCESS"}``).
 
     Any other terminal state fails the sensor at once with the job's error text. ``deferrable=True``
@@ -18,10 +17,7 @@ class VolcengineFlinkInstanceSensor(FlinkJobSensor):
     """
 
     hook_class = VolcengineFlinkHook
-    trigger_class = VolcengineFlinkInstanceTrigger
-    console_link_class = VolcengineFlinkConsoleLink
-    operator_extra_links = (VolcengineFlinkConsoleLink(),)
-    template_fields = ("conn_id", "instance_id")
+    template_fields = ("instance_id",)
 
     def __init__(self, *, instance_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from airflow_provider_flinkcloud.core.trigger import FlinkJobTrigger
+from airflow_provider_flinkcloud.base.triggers import FlinkJobTrigger
 from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
 
 
-class DliFlinkJobTrigger(FlinkJobTrigger):
+class DliFlinkJobTrigger(FlinkJobTrigger[DliFlinkHook]):
     hook_class = DliFlinkHook

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from airflow_provider_flinkcloud.core.trigger import FlinkJobTrigger
+from airflow_provider_flinkcloud.base.triggers import FlinkJobTrigger
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
 
 
-class VolcengineFlinkInstanceTrigger(FlinkJobTrigger):
+class VolcengineFlinkInstanceTrigger(FlinkJobTrigger[VolcengineFlinkHook]):
     hook_class = VolcengineFlinkHook

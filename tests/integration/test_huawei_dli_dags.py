@@ -324,7 +324,7 @@ def test_duplicate_names_on_the_platform_are_refused(make_dag, dli_conn, emulato
     from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
 
     hook = DliFlinkHook()
-    hook.call(hook.create_job_call("jar", jar_job("job-a")))
+    hook.call(hook.client.create_job_call("jar", jar_job("job-a")))
     with make_dag("dupes") as dag:
         DliFlinkCreateJarJobOperator(task_id="start", job=jar_job("job-a"), retries=0)
     run = run_dag(dag)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from airflow_provider_flinkcloud.clients.volcengine import PLATFORM, VOLCENGINE_CODES, VolcengineFlinkClient
 from airflow_provider_flinkcloud.core.errors import (
     AuthError,
     ConnectionFailedError,
@@ -22,7 +23,7 @@ from airflow_provider_flinkcloud.core.errors import (
     ThrottledError,
     TransientError,
 )
-from airflow_provider_flinkcloud.core.hook import CloudSettings
+from airflow_provider_flinkcloud.core.settings import AccessKeySettings
 from airflow_provider_flinkcloud.core.transport import (
     ApiRequest,
     ApiResponse,
@@ -32,13 +33,9 @@ from airflow_provider_flinkcloud.core.transport import (
     parse_retry_after,
     shared_async_client,
 )
+from airflow_provider_flinkcloud.core.transport import api_error as typed_error
 from airflow_provider_flinkcloud.emulator import EmulatorControl
-from airflow_provider_flinkcloud.hooks.volcengine import (
-    PLATFORM,
-    VolcengineFlinkClient,
-    VolcengineFlinkHook,
-    volcengine_is_retryable,
-)
+from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
 from airflow_provider_flinkcloud.models.volcengine import (
     StartApplicationInstanceRequest,
     VolcengineFlinkApp,
@@ -52,7 +49,7 @@ FAST_RETRY = RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=0.05)
 @pytest.fixture
 def offline_client() -> VolcengineFlinkClient:
     return VolcengineFlinkClient(
-        CloudSettings(
+        AccessKeySettings(
             conn_id="offline",
             access_key="AKLTtest",
             secret_key="c2VjcmV0",
@@ -87,7 +84,7 @@ def response(status: int, body: bytes, headers: dict[str, str] | None = None) ->
 
 
 def test_success_is_no_error(offline_client: VolcengineFlinkClient) -> None:
-    assert offline_client.error_for(REQUEST, response(200, envelope())) is None
+    assert typed_error(offline_client, REQUEST, response(200, envelope())) is None
 
 
 @pytest.mark.parametrize(
@@ -112,36 +109,36 @@ def test_success_is_no_error(offline_client: VolcengineFlinkClient) -> None:
 def test_error_classification(
     offline_client: VolcengineFlinkClient, status: int, code: str, expected: type[FlinkCloudApiError]
 ) -> None:
-    error = offline_client.error_for(REQUEST, response(status, envelope({"Code": code, "Message": "m"})))
+    error = typed_error(offline_client, REQUEST, response(status, envelope({"Code": code, "Message": "m"})))
     assert type(error) is expected
     assert error.code == code and error.http_status == status
     assert error.platform == PLATFORM and error.operation == "GetApplicationInstance"
 
 
 def test_permission_denied_is_an_auth_error(offline_client: VolcengineFlinkClient) -> None:
-    error = offline_client.error_for(
-        REQUEST, response(403, envelope({"Code": "AccessDenied", "Message": "m"}))
+    error = typed_error(
+        offline_client, REQUEST, response(403, envelope({"Code": "AccessDenied", "Message": "m"}))
     )
     assert isinstance(error, AuthError)
 
 
 def test_throttled_carries_retry_after(offline_client: VolcengineFlinkClient) -> None:
     body = envelope({"Code": "RequestLimitExceeded", "Message": "Request limit exceeded."})
-    error = offline_client.error_for(REQUEST, response(429, body, {"retry-after": "7"}))
+    error = typed_error(offline_client, REQUEST, response(429, body, {"retry-after": "7"}))
     assert isinstance(error, ThrottledError)
     assert error.retry_after == 7.0
 
 
 def test_no_retry_after_header_means_none(offline_client: VolcengineFlinkClient) -> None:
-    error = offline_client.error_for(
-        REQUEST, response(500, envelope({"Code": "InternalError", "Message": "m"}))
+    error = typed_error(
+        offline_client, REQUEST, response(500, envelope({"Code": "InternalError", "Message": "m"}))
     )
     assert isinstance(error, TransientError) and error.retry_after is None
 
 
 def test_error_in_a_200_reply_is_an_error(offline_client: VolcengineFlinkClient) -> None:
     body = envelope({"CodeN": 100008, "Code": "BusinessError", "Message": "app id is invalid"}, "req-42")
-    error = offline_client.error_for(REQUEST, response(200, body))
+    error = typed_error(offline_client, REQUEST, response(200, body))
     assert error is not None
     assert isinstance(error, InvalidRequestError)
     assert (error.http_status, error.code, error.message, error.request_id) == (
@@ -153,7 +150,7 @@ def test_error_in_a_200_reply_is_an_error(offline_client: VolcengineFlinkClient)
 
 
 def test_auth_code_in_a_200_reply_is_an_auth_error(offline_client: VolcengineFlinkClient) -> None:
-    error = offline_client.error_for(REQUEST, response(200, envelope({"Code": "SignatureDoesNotMatch"})))
+    error = typed_error(offline_client, REQUEST, response(200, envelope({"Code": "SignatureDoesNotMatch"})))
     assert isinstance(error, AuthError) and error.message == ""
 
 
@@ -161,7 +158,7 @@ def test_auth_code_in_a_200_reply_is_an_auth_error(offline_client: VolcengineFli
 def test_2xx_without_response_metadata_is_internal_service_error(
     offline_client: VolcengineFlinkClient, body: bytes
 ) -> None:
-    error = offline_client.error_for(REQUEST, response(200, body))
+    error = typed_error(offline_client, REQUEST, response(200, body))
     assert isinstance(error, FlinkCloudApiError)
     assert error.code == "InternalServiceError"
     assert "ResponseMetadata" in error.message
@@ -169,20 +166,20 @@ def test_2xx_without_response_metadata_is_internal_service_error(
 
 def test_non_json_502_is_transient(offline_client: VolcengineFlinkClient) -> None:
     body = b"<html><body>502 Bad Gateway</body></html>"
-    error = offline_client.error_for(REQUEST, response(502, body))
+    error = typed_error(offline_client, REQUEST, response(502, body))
     assert isinstance(error, TransientError)
     assert error.http_status == 502 and error.code is None
     assert "502 Bad Gateway" in error.message
-    assert volcengine_is_retryable(error)
+    assert VOLCENGINE_CODES.is_retryable(error)
 
 
 def test_empty_error_body_names_the_status(offline_client: VolcengineFlinkClient) -> None:
-    error = offline_client.error_for(REQUEST, response(503, b""))
+    error = typed_error(offline_client, REQUEST, response(503, b""))
     assert isinstance(error, TransientError) and error.message == "HTTP 503"
 
 
 def test_long_error_body_is_cut(offline_client: VolcengineFlinkClient) -> None:
-    error = offline_client.error_for(REQUEST, response(500, b"x" * 5000))
+    error = typed_error(offline_client, REQUEST, response(500, b"x" * 5000))
     assert error is not None and len(error.message) == 200
 
 
@@ -211,8 +208,8 @@ def api_error(cls: type[FlinkCloudApiError] = FlinkCloudApiError, **kwargs: Any)
         (api_error(code="UnexpectedResponse"), False),
     ],
 )
-def test_volcengine_is_retryable(error: FlinkCloudApiError, retryable: bool) -> None:
-    assert volcengine_is_retryable(error) is retryable
+def test_volcengine_code_table_decides_retries(error: FlinkCloudApiError, retryable: bool) -> None:
+    assert VOLCENGINE_CODES.is_retryable(error) is retryable
 
 
 def test_hook_and_client_share_the_rule() -> None:
@@ -385,7 +382,7 @@ def test_sync_transport_recovers_from_503s_and_a_429(
     hook: VolcengineFlinkHook, emulator: EmulatorControl
 ) -> None:
     inject_flaky_reads(emulator)
-    result = SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.probe_call())
+    result = SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.client.probe_call())
     assert result.total == 0
     assert calls(emulator, "ListGWSApplication") == 4
     assert emulator.counters()["volcengine"]["faults_fired"] == 3
@@ -395,7 +392,7 @@ async def test_async_transport_recovers_from_503s_and_a_429(
     hook: VolcengineFlinkHook, emulator: EmulatorControl
 ) -> None:
     inject_flaky_reads(emulator)
-    result = await AsyncTransport(hook.client, retry=FAST_RETRY).execute(hook.probe_call())
+    result = await AsyncTransport(hook.client, retry=FAST_RETRY).execute(hook.client.probe_call())
     assert result.total == 0
     assert calls(emulator, "ListGWSApplication") == 4
     assert emulator.counters()["volcengine"]["faults_fired"] == 3
@@ -405,7 +402,7 @@ def test_hook_call_retries_with_the_connection_policy(
     hook: VolcengineFlinkHook, emulator: EmulatorControl
 ) -> None:
     inject_flaky_reads(emulator)
-    assert hook.call(hook.probe_call()).total == 0
+    assert hook.call(hook.client.probe_call()).total == 0
     assert calls(emulator, "ListGWSApplication") == 4
 
 
@@ -413,7 +410,7 @@ async def test_hook_acall_retries_with_the_connection_policy(
     hook: VolcengineFlinkHook, emulator: EmulatorControl
 ) -> None:
     inject_flaky_reads(emulator)
-    assert (await hook.acall(hook.probe_call())).total == 0
+    assert (await hook.acall(hook.client.probe_call())).total == 0
     assert calls(emulator, "ListGWSApplication") == 4
 
 
@@ -423,7 +420,7 @@ def test_sync_transport_gives_up_after_max_attempts(
     emulator.inject_fault("status", operation="ListGWSApplication", status=503, count=10)
     policy = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
     with pytest.raises(TransientError) as info:
-        SyncTransport(hook.client, retry=policy).execute(hook.probe_call())
+        SyncTransport(hook.client, retry=policy).execute(hook.client.probe_call())
     assert info.value.http_status == 503 and info.value.code == "ServiceUnavailable"
     assert info.value.operation == "ListGWSApplication" and info.value.request_id
     assert calls(emulator, "ListGWSApplication") == 3
@@ -435,7 +432,7 @@ async def test_async_transport_gives_up_after_max_attempts(
     emulator.inject_fault("status", operation="ListGWSApplication", status=429, retry_after=0, count=10)
     policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
     with pytest.raises(ThrottledError) as info:
-        await AsyncTransport(hook.client, retry=policy).execute(hook.probe_call())
+        await AsyncTransport(hook.client, retry=policy).execute(hook.client.probe_call())
     assert info.value.http_status == 429 and info.value.code == "RequestLimitExceeded"
     assert info.value.retry_after == 0.0
     assert calls(emulator, "ListGWSApplication") == 2
@@ -444,14 +441,14 @@ async def test_async_transport_gives_up_after_max_attempts(
 def test_auth_error_is_not_retried(volcengine_conn: Any, emulator: EmulatorControl) -> None:
     bad = VolcengineFlinkHook(conn_id=volcengine_conn("volc_wrong", password="wr0ng"))
     with pytest.raises(AuthError) as info:
-        SyncTransport(bad.client, retry=FAST_RETRY).execute(bad.probe_call())
+        SyncTransport(bad.client, retry=FAST_RETRY).execute(bad.client.probe_call())
     assert info.value.code == "SignatureDoesNotMatch" and info.value.http_status == 401
     assert calls(emulator, "ListGWSApplication") == 1
 
 
 def test_sync_start_is_not_retried_on_503(hook: VolcengineFlinkHook, emulator: EmulatorControl) -> None:
     emulator.inject_fault("status", operation="StartApplicationInstance", status=503, count=1)
-    call = hook.start_call(start_request())
+    call = hook.client.start_call(start_request())
     assert call.request.idempotent is False
     with pytest.raises(TransientError):
         SyncTransport(hook.client, retry=FAST_RETRY).execute(call)
@@ -467,7 +464,7 @@ async def test_async_start_is_not_retried_on_503(
 ) -> None:
     emulator.inject_fault("status", operation="StartApplicationInstance", status=503, count=1)
     with pytest.raises(TransientError):
-        await AsyncTransport(hook.client, retry=FAST_RETRY).execute(hook.start_call(start_request()))
+        await AsyncTransport(hook.client, retry=FAST_RETRY).execute(hook.client.start_call(start_request()))
     assert calls(emulator, "StartApplicationInstance") == 1
     assert started(emulator) == 0
 
@@ -478,7 +475,7 @@ def test_sync_dropped_connection_is_connection_failed(
     emulator.inject_fault("drop", operation="ListGWSApplication", count=10)
     policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
     with pytest.raises(ConnectionFailedError) as info:
-        SyncTransport(hook.client, retry=policy).execute(hook.probe_call())
+        SyncTransport(hook.client, retry=policy).execute(hook.client.probe_call())
     assert info.value.http_status is None
     assert "no response from 127.0.0.1" in info.value.message
     assert calls(emulator, "ListGWSApplication") == 2
@@ -490,21 +487,21 @@ async def test_async_dropped_connection_is_connection_failed(
     emulator.inject_fault("drop", operation="ListGWSApplication", count=10)
     policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
     with pytest.raises(ConnectionFailedError) as info:
-        await AsyncTransport(hook.client, retry=policy).execute(hook.probe_call())
+        await AsyncTransport(hook.client, retry=policy).execute(hook.client.probe_call())
     assert "no response from 127.0.0.1" in info.value.message
     assert calls(emulator, "ListGWSApplication") == 2
 
 
 def test_one_dropped_read_is_retried(hook: VolcengineFlinkHook, emulator: EmulatorControl) -> None:
     emulator.inject_fault("drop", operation="ListGWSApplication", count=1)
-    assert SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.probe_call()).total == 0
+    assert SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.client.probe_call()).total == 0
     assert calls(emulator, "ListGWSApplication") == 2
 
 
 def test_dropped_start_is_not_retried(hook: VolcengineFlinkHook, emulator: EmulatorControl) -> None:
     emulator.inject_fault("drop", operation="StartApplicationInstance", count=1)
     with pytest.raises(ConnectionFailedError):
-        SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.start_call(start_request()))
+        SyncTransport(hook.client, retry=FAST_RETRY).execute(hook.client.start_call(start_request()))
     assert calls(emulator, "StartApplicationInstance") == 1
 
 
@@ -520,9 +517,9 @@ async def test_async_client_is_shared_across_calls_and_hooks(
 
     monkeypatch.setattr(httpx.AsyncClient, "request", spy)
     first, second = VolcengineFlinkHook(), VolcengineFlinkHook()
-    await first.acall(first.probe_call())
-    await second.acall(second.probe_call())
-    await first.acall(first.probe_call())
+    await first.acall(first.client.probe_call())
+    await second.acall(second.client.probe_call())
+    await first.acall(first.client.probe_call())
     assert len(used) == 3
     assert used[0] is used[1] is used[2]
     assert used[0] is shared_async_client()

@@ -10,11 +10,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from airflow_provider_flinkcloud.base.tasks import JOB_XCOM_KEY
+from airflow_provider_flinkcloud.clients.volcengine import DEFAULT_ENDPOINT
 from airflow_provider_flinkcloud.core.errors import JobSpecError
-from airflow_provider_flinkcloud.core.lifecycle import JOB_XCOM_KEY
 from airflow_provider_flinkcloud.emulator import VOLCENGINE_SECRET_KEY, EmulatorControl
 from airflow_provider_flinkcloud.get_provider_info import get_provider_info
-from airflow_provider_flinkcloud.hooks.volcengine import DEFAULT_ENDPOINT, VolcengineFlinkHook
+from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
 from airflow_provider_flinkcloud.links import volcengine as volcengine_links
 from airflow_provider_flinkcloud.links.volcengine import VolcengineFlinkConsoleLink
 from airflow_provider_flinkcloud.operators.volcengine import VolcengineFlinkStartApplicationOperator
@@ -252,7 +253,7 @@ class _FakeXCom:
 
 def test_console_link_reads_stored_params(monkeypatch: pytest.MonkeyPatch) -> None:
     xcom = _FakeXCom({"region": "cn-beijing", "instance_id": "9"})
-    monkeypatch.setattr("airflow_provider_flinkcloud.core.links.XCom", xcom)
+    monkeypatch.setattr("airflow_provider_flinkcloud.base.links.XCom", xcom)
     link = VolcengineFlinkConsoleLink()
     assert link.get_link(None, ti_key="key") == volcengine_links.volcengine_console_url(xcom.value)
     assert xcom.asked == [{"ti_key": "key", "key": "volcengine_flink_console"}]

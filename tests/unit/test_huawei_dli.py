@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_flinkcloud.clients.huawei_dli import DLI_CODES, DliClient, batch_failures, endpoint_for
 from airflow_provider_flinkcloud.core.errors import (
     AuthError,
     FlinkCloudApiError,
@@ -18,19 +19,13 @@ from airflow_provider_flinkcloud.core.errors import (
     ThrottledError,
     TransientError,
 )
-from airflow_provider_flinkcloud.core.hook import CloudSettings
-from airflow_provider_flinkcloud.core.lifecycle import JobStatus
+from airflow_provider_flinkcloud.core.jobs import JobStatus
+from airflow_provider_flinkcloud.core.settings import AccessKeySettings
 from airflow_provider_flinkcloud.core.states import JobState
-from airflow_provider_flinkcloud.core.transport import ApiRequest, ApiResponse, RetryPolicy
+from airflow_provider_flinkcloud.core.transport import ApiRequest, ApiResponse, RetryPolicy, api_error
 from airflow_provider_flinkcloud.emulator import DLI_PROJECT_ID, EmulatorControl
 from airflow_provider_flinkcloud.get_provider_info import get_provider_info
-from airflow_provider_flinkcloud.hooks.huawei_dli import (
-    DliClient,
-    DliFlinkHook,
-    batch_failures,
-    dli_is_retryable,
-    endpoint_for,
-)
+from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
 from airflow_provider_flinkcloud.links.huawei_dli import DliFlinkConsoleLink
 from airflow_provider_flinkcloud.models.huawei_dli import (
     ACTIVE_STATUSES,
@@ -128,7 +123,7 @@ def test_jar_spec_keeps_dli_field_names_and_drops_unset_fields() -> None:
 def test_jar_spec_rules_name_the_field(job: dict[str, Any], message: str) -> None:
     hook = DliFlinkHook()
     with pytest.raises(JobSpecError, match="invalid DLI jar job") as raised:
-        hook.adapter().validate_spec({"kind": "jar", "job": job})
+        hook.validate_spec({"kind": "jar", "job": job})
     assert message in str(raised.value)
 
 
@@ -152,7 +147,7 @@ def test_jar_spec_rules_name_the_field(job: dict[str, Any], message: str) -> Non
 )
 def test_sql_spec_rules_name_the_field(job: dict[str, Any], message: str) -> None:
     with pytest.raises(JobSpecError, match="invalid DLI sql job") as raised:
-        DliFlinkHook().adapter().validate_spec({"kind": "sql", "job": job})
+        DliFlinkHook().validate_spec({"kind": "sql", "job": job})
     assert message in str(raised.value)
 
 
@@ -166,8 +161,8 @@ def test_checkpoint_mode_by_name_as_job_details_spell_it() -> None:
 
 
 def test_run_spec_needs_distinct_positive_ids() -> None:
-    adapter = DliFlinkHook().adapter()
-    assert [u.job_id for u in adapter.validate_spec({"kind": "jobs", "job_ids": ["12", 13]}).units] == [
+    hook = DliFlinkHook()
+    assert [u.job_id for u in hook.validate_spec({"kind": "jobs", "job_ids": ["12", 13]}).units] == [
         12,
         13,
     ]
@@ -178,7 +173,7 @@ def test_run_spec_needs_distinct_positive_ids() -> None:
         (["abc"], "job_ids"),
     ):
         with pytest.raises(JobSpecError, match=message):
-            adapter.validate_spec({"kind": "jobs", "job_ids": ids})
+            hook.validate_spec({"kind": "jobs", "job_ids": ids})
 
 
 @pytest.mark.parametrize(
@@ -197,18 +192,18 @@ def test_batch_mode_is_read_from_flink_runtime_mode(text: str | None, batch: boo
 
 
 def test_default_wait_for_by_runtime_mode() -> None:
-    adapter = DliFlinkHook().adapter()
-    streaming = adapter.validate_spec(
+    hook = DliFlinkHook()
+    streaming = hook.validate_spec(
         {"kind": "sql", "job": {"name": "s", "sql_body": "INSERT INTO a SELECT 1"}}
     )
-    bounded = adapter.validate_spec(
+    bounded = hook.validate_spec(
         {
             "kind": "sql",
             "job": {"name": "s", "sql_body": "SET 'execution.runtime-mode'='batch'; INSERT INTO a SELECT 1"},
         }
     )
-    existing = adapter.validate_spec({"kind": "jobs", "job_ids": [1]})
-    assert [adapter.default_wait_for(p) for p in (streaming, bounded, existing)] == [
+    existing = hook.validate_spec({"kind": "jobs", "job_ids": [1]})
+    assert [hook.default_wait_for(p) for p in (streaming, bounded, existing)] == [
         "RUNNING",
         "SUCCESS",
         "RUNNING",
@@ -230,7 +225,7 @@ def client(**overrides: Any) -> DliClient:
         "retry": RetryPolicy(),
         **overrides,
     }
-    return DliClient(CloudSettings(**settings))
+    return DliClient(AccessKeySettings(**settings))
 
 
 REQUEST = ApiRequest(operation="ShowFlinkJob", method="GET", path="/v1.0/p/streaming/jobs/1")
@@ -238,7 +233,7 @@ REQUEST = ApiRequest(operation="ShowFlinkJob", method="GET", path="/v1.0/p/strea
 
 def error_for(status: int, payload: Any, **headers: str) -> FlinkCloudApiError | None:
     body = json.dumps(payload).encode()
-    return client().error_for(REQUEST, ApiResponse(status, {k.lower(): v for k, v in headers.items()}, body))
+    return api_error(client(), REQUEST, ApiResponse(status, {k.lower(): v for k, v in headers.items()}, body))
 
 
 @pytest.mark.parametrize(
@@ -288,9 +283,9 @@ def test_success_in_either_spelling_is_no_error() -> None:
 
 def test_retry_after_is_kept_and_throttling_retried() -> None:
     error = error_for(429, {"error_code": "APIG.0308", "error_msg": "slow down"}, **{"Retry-After": "3"})
-    assert error is not None and error.retry_after == 3.0 and dli_is_retryable(error)
+    assert error is not None and error.retry_after == 3.0 and DLI_CODES.is_retryable(error)
     auth = error_for(401, {"error_code": "APIG.0301", "error_msg": "x"})
-    assert auth is not None and not dli_is_retryable(auth)
+    assert auth is not None and not DLI_CODES.is_retryable(auth)
 
 
 def test_batch_results_are_matched_to_jobs() -> None:
@@ -362,14 +357,14 @@ def test_console_link_for_one_job_and_for_several() -> None:
 
 
 def test_failure_text_is_the_status_desc() -> None:
-    adapter = DliFlinkHook().adapter()
+    hook = DliFlinkHook()
     status = JobStatus("huawei_dli", {"job_id": "1"}, JobState.FAILED, "job_submit_fail", error="queue full")
-    assert adapter.failure_text(status) == "queue full"
-    assert "no status_desc" in adapter.failure_text(
+    assert hook.failure_text(status) == "queue full"
+    assert "no status_desc" in hook.failure_text(
         JobStatus("huawei_dli", {"job_id": "1"}, JobState.FAILED, "job_submit_fail")
     )
     stop_failed = JobStatus("huawei_dli", {"job_id": "1"}, JobState.RUNNING, "job_cancel_fail", error="busy")
-    assert adapter.stop_error(stop_failed) == "busy" and adapter.is_active(stop_failed)
+    assert hook.stop_error(stop_failed) == "busy" and hook.is_active(stop_failed)
 
 
 def test_provider_info_declares_the_dli_connection_type() -> None:
@@ -386,13 +381,12 @@ def test_a_refused_stop_is_an_invalid_request_naming_the_job(
     dli_conn: Any, emulator: EmulatorControl
 ) -> None:
     hook = DliFlinkHook()
-    adapter = hook.adapter()
-    plan = adapter.validate_spec({"kind": "jar", "job": {"name": "idle-job", "entrypoint": "obs://b/j.jar"}})
-    ref, created = adapter.upsert(plan.units[0])
+    plan = hook.validate_spec({"kind": "jar", "job": {"name": "idle-job", "entrypoint": "obs://b/j.jar"}})
+    ref, created = hook.upsert(plan.units[0])
     assert created and ref["job_name"] == "idle-job"
     with pytest.raises(
         InvalidRequestError, match=f"DLI refused to stop DLI Flink job {ref['job_id']} \\(idle-job\\)"
     ):
-        hook.call(adapter.cancel_call(ref))
+        hook.call(hook.cancel_call(ref))
     with pytest.raises(InvalidRequestError, match="DLI refused to stop"):
-        adapter.stop_many([ref], savepoint=True)
+        hook.stop_many([ref], savepoint=True)

@@ -8,7 +8,7 @@ from typing import get_args
 
 import pytest
 
-from airflow_provider_flinkcloud.core.lifecycle import JobStatus, Verdict, judge, targets_for
+from airflow_provider_flinkcloud.core.jobs import JobStatus, Verdict, judge, targets_for
 from airflow_provider_flinkcloud.core.states import (
     ACTIVE_STATES,
     TERMINAL_STATES,

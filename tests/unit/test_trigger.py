@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_flinkcloud.core.lifecycle import JobStatus, job_key
+from airflow_provider_flinkcloud.core.jobs import JobStatus, job_key
 from airflow_provider_flinkcloud.core.states import JobState
-from airflow_provider_flinkcloud.core.trigger import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_flinkcloud.core.watch import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_flinkcloud.emulator import EmulatorControl
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
 from airflow_provider_flinkcloud.triggers.volcengine import VolcengineFlinkInstanceTrigger
@@ -35,8 +35,8 @@ def start_instance(volcengine_conn: Any, emulator: EmulatorControl) -> Callable[
     """Start an instance through the hook (as the operator does) and return its ref."""
 
     def start(app: dict[str, Any] | None = None) -> dict[str, str]:
-        adapter = VolcengineFlinkHook().adapter()
-        return adapter.start(adapter.validate_spec({"app": app or streaming_app()}))
+        hook = VolcengineFlinkHook()
+        return hook.start(hook.validate_spec({"app": app or streaming_app()}))
 
     return start
 
@@ -132,13 +132,13 @@ async def test_streaming_job_reaches_running(start_instance: Any, emulator: Emul
     assert len(events) == 1
     event = events[0]
     assert event["status"] == "reached" and event.get("message") is None
-    job = event["jobs"][0]
+    job = event["jobs"]["0"]
     assert (job["state"], job["native_state"]) == ("RUNNING", "RUNNING")
     assert job["instance_id"] == ref["instance_id"] and job["ref"]["application_id"] == ref["application_id"]
     assert "instanceId=" + ref["instance_id"] in job["console_url"]
     assert event["last_logged"] == {job_key(ref): "RUNNING/RUNNING"}
     # The worker rebuilds the status from the event.
-    status = JobStatus.from_event(job)
+    status = JobStatus.from_dict(job)
     assert status.state is JobState.RUNNING and status.ref == job["ref"]
     assert json.loads(json.dumps(event)) == event
 
@@ -148,12 +148,11 @@ async def test_failed_job_yields_failed_with_the_job(start_instance: Any, emulat
     ref = start_instance()
     events = await events_of(trigger_for(ref))
     assert [e["status"] for e in events] == ["failed"]
-    job = events[0]["jobs"][0]
+    job = events[0]["jobs"]["0"]
     assert (job["state"], job["native_state"]) == ("FAILED", "FAILED")
     assert job["instance_id"] == ref["instance_id"]
     # The event carries what the worker needs to fetch the platform's error text.
-    adapter = VolcengineFlinkHook().adapter()
-    assert FLINK_ERROR in adapter.failure_text(JobStatus.from_event(job))
+    assert FLINK_ERROR in VolcengineFlinkHook().failure_text(JobStatus.from_dict(job))
 
 
 async def test_deadline_passed_yields_timeout(start_instance: Any, emulator: EmulatorControl) -> None:
@@ -161,7 +160,7 @@ async def test_deadline_passed_yields_timeout(start_instance: Any, emulator: Emu
     # A streaming job never reaches SUCCESS; the deadline is already over after the first poll.
     events = await events_of(trigger_for(ref, target_states=["SUCCESS"], deadline=time.time() - 1))
     assert [e["status"] for e in events] == ["timeout"]
-    assert events[0]["jobs"][0]["state"] in ("PENDING", "RUNNING")
+    assert events[0]["jobs"]["0"]["state"] in ("PENDING", "RUNNING")
     assert calls(emulator, "CancelApplicationInstance") == 0  # a timeout leaves the job alone
 
 
@@ -188,7 +187,7 @@ async def test_too_many_consecutive_errors_yield_error(
     message = events[0]["message"]
     assert "ServiceUnavailable" in message and "HTTP 503" in message
     assert "after 3 consecutive failed polls" in message
-    assert "jobs" not in events[0]  # it was never seen
+    assert events[0]["jobs"] == {}  # it was never seen
     assert calls(emulator, "GetApplicationInstance") == 3
 
 
@@ -245,6 +244,6 @@ async def test_on_kill_leaves_an_ended_instance_alone(start_instance: Any, emula
 async def test_on_kill_does_not_cancel_twice(start_instance: Any, emulator: EmulatorControl) -> None:
     ref = start_instance()
     hook = VolcengineFlinkHook()
-    hook.call(hook.adapter().cancel_call(ref))
+    hook.call(hook.cancel_call(ref))
     await trigger_for(ref).on_kill()  # CANCELLING is not active: nothing more to stop
     assert calls(emulator, "CancelApplicationInstance") == 1

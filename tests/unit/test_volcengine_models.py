@@ -47,10 +47,10 @@ def jar_app(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def validate(volcengine_conn: Any) -> Any:
-    """``validate(spec, conn_id=...)`` through the hook's adapter, as the operator does."""
+    """``validate(spec, conn_id=...)`` through the hook, as the operator does."""
 
     def run(spec: dict[str, Any], conn_id: str = "volcengine_flink_default") -> VolcengineFlinkStartSpec:
-        return VolcengineFlinkHook(conn_id=conn_id).adapter().validate_spec(spec)
+        return VolcengineFlinkHook(conn_id=conn_id).validate_spec(spec)
 
     return run
 
@@ -264,8 +264,8 @@ def test_start_request_body_uses_platform_spelling(validate: Any) -> None:
     ids=["batch-sql", "batch-jar", "streaming-sql", "streaming-jar", "no-app"],
 )
 def test_default_wait_for(volcengine_conn: Any, spec: dict[str, Any], wait_for: str) -> None:
-    adapter = VolcengineFlinkHook().adapter()
-    assert adapter.default_wait_for(adapter.validate_spec(spec)) == wait_for
+    hook = VolcengineFlinkHook()
+    assert hook.default_wait_for(hook.validate_spec(spec)) == wait_for
 
 
 # -- operator arguments ---------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_flinkcloud.core.compat import BaseOperatorLink, XCom
+from airflow_provider_flinkcloud.base.compat import BaseOperatorLink, XCom
 
 if TYPE_CHECKING:
-    from airflow_provider_flinkcloud.core.compat import Context
+    from airflow_provider_flinkcloud.base.compat import Context
 
 
 class FlinkConsoleLink(BaseOperatorLink):

@@ -1,0 +1,110 @@
+"""One trigger for every platform: watches the jobs over the shared async client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Generic
+
+from airflow_provider_flinkcloud.base.compat import BaseTrigger, TriggerEvent
+from airflow_provider_flinkcloud.base.tasks import HookT
+from airflow_provider_flinkcloud.core.errors import JobSpecError
+from airflow_provider_flinkcloud.core.jobs import JobRef, describe_targets, judge
+from airflow_provider_flinkcloud.core.states import parse_target_states
+from airflow_provider_flinkcloud.core.watch import DEFAULT_MAX_CONSECUTIVE_ERRORS, JobWatch, Next, WatchEvent
+
+
+class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
+    """Polls until every job has settled (reached ``target_states`` or ended otherwise) or ``deadline``
+    (epoch seconds) passes, with the same :class:`JobWatch` rules as a synchronous wait.
+
+    A platform subclasses it once, setting ``hook_class``; the registry must name the subclass as that
+    platform's trigger, which is checked when the class is defined.
+    """
+
+    hook_class: type[HookT]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        hook_class = cls.__dict__.get("hook_class")
+        if hook_class is None:
+            raise TypeError(f"{cls.__qualname__}: a trigger must set hook_class")
+        spec = getattr(hook_class, "platform", None)
+        path = f"{cls.__module__}.{cls.__qualname__}"
+        if spec is not None and spec.trigger_path != path:
+            raise TypeError(f"{path}: the registry names {spec.trigger_path} as the {spec.label} trigger")
+
+    def __init__(
+        self,
+        *,
+        conn_id: str,
+        refs: Sequence[JobRef],
+        target_states: list[str],
+        poll_interval: float,
+        deadline: float | None = None,
+        cancel_on_kill: bool = True,
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        last_logged: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        if not refs:
+            raise ValueError("refs: the trigger needs at least one job to watch")
+        self.conn_id = conn_id
+        self.refs = [dict(ref) for ref in refs]
+        self.target_states = sorted(s.value for s in parse_target_states(target_states))
+        self.poll_interval = float(poll_interval)
+        self.deadline = deadline
+        self.cancel_on_kill = cancel_on_kill
+        self.max_consecutive_errors = max_consecutive_errors
+        self.last_logged = dict(last_logged or {})
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "conn_id": self.conn_id,
+                "refs": [dict(ref) for ref in self.refs],
+                "target_states": self.target_states,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "cancel_on_kill": self.cancel_on_kill,
+                "max_consecutive_errors": self.max_consecutive_errors,
+                "last_logged": dict(self.last_logged),
+            },
+        )
+
+    def _hook(self) -> HookT:
+        return self.hook_class(conn_id=self.conn_id)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = self._hook()
+        targets = parse_target_states(self.target_states)
+        watch = JobWatch(
+            hook,
+            self.refs,
+            lambda s: judge(s, targets),
+            awaited=describe_targets(targets),
+            poll_interval=self.poll_interval,
+            deadline=self.deadline,
+            max_consecutive_errors=self.max_consecutive_errors,
+            log=self.log,
+            last_logged=self.last_logged,
+        )
+        try:
+            await hook.async_client()
+        except JobSpecError as exc:
+            yield TriggerEvent(WatchEvent.of(watch.decision(Next.ERROR, message=str(exc)), watch).to_dict())
+            return
+        decision = await watch.wait_async(lambda ref: hook.acall(hook.status_call(ref)))
+        self.last_logged = dict(watch.last_logged)
+        yield TriggerEvent(WatchEvent.of(decision, watch).to_dict())
+
+    async def on_kill(self) -> None:
+        """Airflow >= 3.3 calls this only when a user kills the deferred task."""
+        if not self.cancel_on_kill:
+            return
+        hook = self._hook()
+        for ref in self.refs:
+            status = await hook.acall(hook.status_call(ref))
+            if hook.is_active(status):
+                await hook.acall(hook.cancel_call(ref))
+                self.log.info("Task killed while deferred: asked the platform to stop %s", hook.describe(ref))

@@ -1,0 +1,156 @@
+"""Connection settings, read from an Airflow connection without importing Airflow.
+
+:class:`ConnectionSettings` holds what every platform has (endpoint, retry policy);
+:class:`AccessKeySettings` is a cloud signed with an access key and secret; :class:`HostSettings` is a
+server addressed by host and port with an optional login or API token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from typing_extensions import Self
+
+from airflow_provider_flinkcloud.core.errors import JobSpecError
+from airflow_provider_flinkcloud.core.transport import RetryPolicy
+
+
+class ConnectionLike(Protocol):
+    """The attributes of ``airflow.models.Connection`` that settings read."""
+
+    conn_id: str
+    host: str | None
+    port: int | None
+    schema: str | None
+    login: str | None
+    password: str | None
+
+
+def _text(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _retry_policy(conn_id: str, extra: dict[str, Any]) -> RetryPolicy:
+    defaults = RetryPolicy()
+    try:
+        return RetryPolicy(
+            max_attempts=int(extra.get("retry_max_attempts", defaults.max_attempts)),
+            base_delay=float(extra.get("retry_base_delay", defaults.base_delay)),
+            max_delay=float(extra.get("retry_max_delay", defaults.max_delay)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise JobSpecError(
+            f"connection {conn_id!r}: extra retry_* settings must be numbers ({exc})"
+        ) from None
+
+
+def _endpoint(conn_id: str, extra: dict[str, Any]) -> str | None:
+    endpoint = _text(extra.get("endpoint"))
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise JobSpecError(f"connection {conn_id!r}: extra endpoint must be a full URL, got {endpoint!r}")
+    return endpoint.rstrip("/") if endpoint else None
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """What every platform's connection carries."""
+
+    conn_id: str
+    endpoint: str | None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def common(cls, conn: ConnectionLike, extra: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "conn_id": conn.conn_id,
+            "endpoint": _endpoint(conn.conn_id, extra),
+            "retry": _retry_policy(conn.conn_id, extra),
+        }
+
+    @classmethod
+    def from_connection(cls, conn: ConnectionLike, extra: dict[str, Any]) -> Self:
+        return cls(**cls.common(conn, extra))
+
+    def secrets(self) -> list[str]:
+        """Values to mask in every log line."""
+        return []
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(conn_id={self.conn_id!r}, endpoint={self.endpoint!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class AccessKeySettings(ConnectionSettings):
+    """A cloud connection: access key in ``login``, secret in ``password``, the rest in extra."""
+
+    access_key: str = ""
+    secret_key: str = ""
+    region: str | None = None
+    project_id: str | None = None
+    security_token: str | None = None
+
+    @classmethod
+    def from_connection(cls, conn: ConnectionLike, extra: dict[str, Any]) -> Self:
+        access_key = (conn.login or "").strip()
+        secret_key = conn.password or ""
+        if not access_key:
+            raise JobSpecError(f"connection {conn.conn_id!r}: login (the access key) is empty")
+        if not secret_key:
+            raise JobSpecError(f"connection {conn.conn_id!r}: password (the secret key) is empty")
+        return cls(
+            **cls.common(conn, extra),
+            access_key=access_key,
+            secret_key=secret_key,
+            region=_text(extra.get("region")),
+            project_id=_text(extra.get("project_id")),
+            security_token=_text(extra.get("security_token")),
+        )
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.secret_key, self.security_token) if s]
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(conn_id={self.conn_id!r}, region={self.region!r}, "
+            f"endpoint={self.endpoint!r})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class HostSettings(ConnectionSettings):
+    """A server addressed by ``schema://host:port`` (or extra ``endpoint``), with an optional login
+    (``login`` / ``password``) or API token (extra ``token``)."""
+
+    login: str | None = None
+    password: str | None = None
+    token: str | None = None
+    verify_ssl: bool = True
+
+    @classmethod
+    def from_connection(cls, conn: ConnectionLike, extra: dict[str, Any]) -> Self:
+        common = cls.common(conn, extra)
+        if common["endpoint"] is None:
+            host = _text(conn.host)
+            if not host:
+                raise JobSpecError(f"connection {conn.conn_id!r}: host is empty (or set extra endpoint)")
+            scheme = (_text(conn.schema) or "http").lower()
+            if scheme not in ("http", "https"):
+                raise JobSpecError(
+                    f"connection {conn.conn_id!r}: schema must be http or https, got {scheme!r}"
+                )
+            if "://" in host:
+                host = host.split("://", 1)[1]
+            common["endpoint"] = f"{scheme}://{host.rstrip('/')}" + (f":{conn.port}" if conn.port else "")
+        verify = extra.get("verify_ssl", True)
+        return cls(
+            **common,
+            login=_text(conn.login),
+            password=conn.password or None,
+            token=_text(extra.get("token")),
+            verify_ssl=str(verify).strip().lower() not in ("false", "0", "no", "off"),
+        )
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.password, self.token) if s]

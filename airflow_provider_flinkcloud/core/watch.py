@@ -1,0 +1,284 @@
+"""The one watch engine: from each round of polls it decides what happens next.
+
+The synchronous wait in a worker, the poll a worker makes before deferring, a sensor's poke and the
+trigger all feed their poll outcomes (a status or an API error, per job) to a :class:`JobWatch`, so the
+error tolerance, the deadline and the log lines are decided here once. What the trigger sends back is a
+:class:`WatchEvent`; the worker turns it into the same :class:`Decision` the synchronous wait reaches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobFailedError, JobTimeoutError
+from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Verdict, job_key
+from airflow_provider_flinkcloud.core.platform import JobPlatform
+
+# Rounds of polls in a row that may fail (each after the transport's own retries) before the watch
+# gives up; a non-retryable error (auth, invalid request, not found) ends it at once.
+DEFAULT_MAX_CONSECUTIVE_ERRORS = 8
+
+Outcome = JobStatus | FlinkCloudApiError
+
+
+class Next(str, Enum):
+    WAIT = "wait"
+    REACHED = "reached"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens after a round: wait ``delay`` seconds and poll ``waiting`` again, or stop."""
+
+    next: Next
+    statuses: Mapping[int, JobStatus]
+    waiting: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()
+    delay: float = 0.0
+    message: str = ""
+
+
+class WatchError(JobFailedError):
+    """The jobs could not be watched (persistent or non-retryable API errors)."""
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """The trigger's report to the worker (serialised into the trigger event)."""
+
+    next: Next
+    refs: tuple[JobRef, ...]
+    awaited: str
+    statuses: Mapping[int, JobStatus]
+    waiting: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()
+    message: str = ""
+    last_logged: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, decision: Decision, watch: JobWatch) -> WatchEvent:
+        return cls(
+            next=decision.next,
+            refs=tuple(watch.refs),
+            awaited=watch.awaited,
+            statuses=decision.statuses,
+            waiting=decision.waiting,
+            failed=decision.failed,
+            message=decision.message,
+            last_logged=dict(watch.last_logged),
+        )
+
+    def decision(self) -> Decision:
+        return Decision(self.next, self.statuses, self.waiting, self.failed, message=self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "status": self.next.value,
+            "refs": [dict(ref) for ref in self.refs],
+            "awaited": self.awaited,
+            "jobs": {str(i): s.to_dict() for i, s in self.statuses.items()},
+            "waiting": list(self.waiting),
+            "failed": list(self.failed),
+            "last_logged": dict(self.last_logged),
+        }
+        if self.message:
+            data["message"] = self.message
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WatchEvent:
+        try:
+            return cls(
+                next=Next(data["status"]),
+                refs=tuple(dict(ref) for ref in data["refs"]),
+                awaited=str(data.get("awaited") or ""),
+                statuses={int(i): JobStatus.from_dict(s) for i, s in (data.get("jobs") or {}).items()},
+                waiting=tuple(data.get("waiting") or ()),
+                failed=tuple(data.get("failed") or ()),
+                message=str(data.get("message") or ""),
+                last_logged=dict(data.get("last_logged") or {}),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise WatchError(
+                f"the trigger sent an event this provider cannot read ({exc}): {data!r}"
+            ) from None
+
+
+class JobWatch:
+    """Watches ``refs`` until each has settled (``verdict_of`` says REACHED or FAILED) or ``deadline``
+    (epoch seconds) passes. Feed it each round's outcomes with :meth:`observe`."""
+
+    def __init__(
+        self,
+        platform: JobPlatform,
+        refs: Sequence[JobRef],
+        verdict_of: Callable[[JobStatus], Verdict],
+        *,
+        awaited: str,
+        poll_interval: float,
+        deadline: float | None = None,
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        multi_job: bool = False,
+        log: logging.Logger | logging.LoggerAdapter[Any] | Any = None,
+        last_logged: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not refs:
+            raise ValueError("refs: there must be at least one job to watch")
+        self.platform = platform
+        self.refs = [dict(ref) for ref in refs]
+        self.verdict_of = verdict_of
+        self.awaited = awaited
+        self.poll_interval = poll_interval
+        self.deadline = deadline
+        self.max_consecutive_errors = max_consecutive_errors
+        # A task over a list of jobs returns {"platform", "jobs": [...]}, even for a list of one.
+        self.multi_job = multi_job
+        self.log = log or logging.getLogger(__name__)
+        self.last_logged: dict[str, str] = dict(last_logged or {})
+        self.clock = clock
+        self.latest: dict[int, JobStatus] = {}
+        self.waiting: list[int] = list(range(len(self.refs)))
+        self.failed_rounds = 0
+
+    # -- one round ---------------------------------------------------------------------------------
+
+    def observe(self, outcomes: Mapping[int, Outcome]) -> Decision:
+        """Take one round of poll outcomes (for the jobs in ``waiting``) and decide what comes next."""
+        errors = [o for o in outcomes.values() if isinstance(o, FlinkCloudApiError)]
+        for i, outcome in outcomes.items():
+            if isinstance(outcome, JobStatus):
+                self.latest[i] = outcome
+                self._log_change(i, outcome)
+        if errors:
+            self.failed_rounds += 1
+            fatal = next((e for e in errors if not self.platform.is_retryable(e)), None)
+            if fatal is not None or self.failed_rounds >= self.max_consecutive_errors:
+                error = fatal or errors[0]
+                message = f"{error} (after {self.failed_rounds} consecutive failed polls)"
+                return self.decision(Next.ERROR, message=message)
+            self.log.warning(
+                "Polling failed (%s); %d round(s) in a row, polling on", errors[0], self.failed_rounds
+            )
+        else:
+            self.failed_rounds = 0
+            self.waiting = [i for i in self.waiting if self.verdict_of(self.latest[i]) is Verdict.WAITING]
+            if not self.waiting:
+                failed = tuple(
+                    i for i in sorted(self.latest) if self.verdict_of(self.latest[i]) is Verdict.FAILED
+                )
+                return self.decision(Next.FAILED if failed else Next.REACHED, failed=failed)
+        if self.deadline is None:
+            return self.decision(Next.WAIT, delay=self.poll_interval)
+        remaining = self.deadline - self.clock()
+        if remaining <= 0:
+            return self.decision(Next.TIMEOUT, message="the deadline passed")
+        return self.decision(Next.WAIT, delay=min(self.poll_interval, remaining))
+
+    def decision(self, next_: Next, **fields: Any) -> Decision:
+        """A decision on the statuses seen so far (the trigger ends with one when it cannot start)."""
+        return Decision(next_, dict(self.latest), tuple(self.waiting), **fields)
+
+    def _log_change(self, i: int, status: JobStatus) -> None:
+        key = job_key(self.refs[i])
+        change = f"{status.state.value}/{status.native_state}"
+        if self.last_logged.get(key) != change:
+            self.log.info(
+                "%s is %s (native state %s); console: %s",
+                self.platform.describe(self.refs[i]),
+                status.state.value,
+                status.native_state,
+                status.console_url or "n/a",
+            )
+        self.last_logged[key] = change
+
+    # -- drivers -----------------------------------------------------------------------------------
+
+    def poll_sync(self, poll: Callable[[JobRef], JobStatus]) -> Decision:
+        outcomes: dict[int, Outcome] = {}
+        for i in self.waiting:
+            try:
+                outcomes[i] = poll(self.refs[i])
+            except FlinkCloudApiError as exc:
+                outcomes[i] = exc
+        return self.observe(outcomes)
+
+    def wait_sync(
+        self,
+        poll: Callable[[JobRef], JobStatus],
+        first: Decision | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Decision:
+        """Poll until the watch stops waiting; ``first`` is a decision already reached this try."""
+        decision = first or self.poll_sync(poll)
+        while decision.next is Next.WAIT:
+            sleep(decision.delay)
+            decision = self.poll_sync(poll)
+        return decision
+
+    async def wait_async(self, poll: Callable[[JobRef], Awaitable[JobStatus]]) -> Decision:
+        while True:
+            polled = await asyncio.gather(*(poll(self.refs[i]) for i in self.waiting), return_exceptions=True)
+            outcomes: dict[int, Outcome] = {}
+            for i, outcome in zip(self.waiting, polled, strict=True):
+                if not isinstance(outcome, JobStatus | FlinkCloudApiError):
+                    raise outcome
+                outcomes[i] = outcome
+            decision = self.observe(outcomes)
+            if decision.next is not Next.WAIT:
+                return decision
+            await asyncio.sleep(decision.delay)
+
+    # -- the end -----------------------------------------------------------------------------------
+
+    def settle(self, decision: Decision, timeout_hint: str = "") -> list[JobStatus]:
+        """The final statuses when every job reached its target; otherwise raise the matching error."""
+        if decision.next is Next.REACHED:
+            return [decision.statuses[i] for i in range(len(self.refs))]
+        if decision.next is Next.FAILED:
+            failed = [decision.statuses[i] for i in decision.failed]
+            raise JobFailedError(self.failures_message(failed), result=self.result_of(decision))
+        if decision.next is Next.TIMEOUT:
+            raise JobTimeoutError(self.timeout_message(decision, timeout_hint))
+        described = ", ".join(self.platform.describe(ref) for ref in self.refs)
+        raise WatchError(f"watching {described} failed: {decision.message}")
+
+    def result_of(self, decision: Decision) -> dict[str, Any]:
+        results = [decision.statuses[i].result() for i in sorted(decision.statuses)]
+        if not self.multi_job and results:
+            return results[0]
+        return {"platform": self.platform.platform_name, "jobs": results}
+
+    def failure_message(self, status: JobStatus) -> str:
+        return (
+            f"{self.platform.describe(status.ref)} ended {status.state.value} (native state "
+            f"{status.native_state}): {self.platform.failure_text(status)}"
+            + (f"; console: {status.console_url}" if status.console_url else "")
+        )
+
+    def failures_message(self, failed: Sequence[JobStatus]) -> str:
+        if len(self.refs) == 1:
+            return self.failure_message(failed[0])
+        return f"{len(failed)} of {len(self.refs)} jobs failed: " + " | ".join(
+            self.failure_message(s) for s in failed
+        )
+
+    def timeout_message(self, decision: Decision, hint: str) -> str:
+        parts = []
+        for i in decision.waiting:
+            status = decision.statuses.get(i)
+            state = status.state.value if status else "not yet seen"
+            parts.append(
+                f"{self.platform.describe(self.refs[i])} did not reach {self.awaited} before the timeout; "
+                f"it is {state} and was left as it is{hint}"
+            )
+        return "; ".join(parts)
