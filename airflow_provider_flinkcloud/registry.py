@@ -23,7 +23,11 @@ MODULE_KINDS = ("hooks", "operators", "sensors", "triggers", "links")
 
 @dataclass(frozen=True)
 class PlatformSpec:
-    """One platform. ``name`` is its module name in every kind of module and in the emulator."""
+    """One platform. ``name`` is its module name in every kind of module and in the emulator.
+
+    ``hook``, ``trigger`` and ``console_link`` are class names in the platform's modules (a dotted
+    path names a class elsewhere, as the tests' fake platform does).
+    """
 
     name: str
     label: str
@@ -42,17 +46,20 @@ class PlatformSpec:
         """``hooks`` -> ``airflow_provider_flinkcloud.hooks.<name>``; ``emulator`` -> its package."""
         return f"{PACKAGE}.{kind}.{self.name}"
 
+    def _path(self, kind: str, name: str) -> str:
+        return name if "." in name else f"{self.module(kind)}.{name}"
+
     @property
     def hook_path(self) -> str:
-        return f"{self.module('hooks')}.{self.hook}"
+        return self._path("hooks", self.hook)
 
     @property
     def trigger_path(self) -> str:
-        return f"{self.module('triggers')}.{self.trigger}"
+        return self._path("triggers", self.trigger)
 
     @property
     def console_link_path(self) -> str:
-        return f"{self.module('links')}.{self.console_link}"
+        return self._path("links", self.console_link)
 
     @property
     def emulator_backend_path(self) -> str:

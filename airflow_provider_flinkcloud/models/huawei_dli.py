@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 
-# The 14 statuses of api/ A8. DLI has no job_success / job_failed / job_canceled.
+# The 14 statuses of huaweicloudsdkdli 3.1.219 (flink_job.py) and the Open Telekom Cloud API reference
+# (https://docs.otc.t-systems.com/data-lake-insight/api-ref/, "Querying the Flink job list"). DLI has no
+# job_success / job_failed / job_canceled.
 DLI_STATES = StateTable(
     "Huawei Cloud DLI",
     {

@@ -18,7 +18,8 @@ EngineVersion = Literal["FLINK_VERSION_1_11", "FLINK_VERSION_1_16", "FLINK_VERSI
 RestoreType = Literal["FROM_NEW", "FROM_LATEST", "FROM_SAVEPOINT"]
 InstanceStateName = Literal["STARTING", "RUNNING", "CANCELLING", "SUCCEEDED", "FAILED", "STOPPED", "UNKNOWN"]
 
-# Instance states of api/ §1.4, plus CREATED, which application records carry before any start.
+# Instance states of https://volcengine.com/docs/6581/1359416 (ListApplicationInstance State), plus
+# CREATED, which application records carry before any start.
 INSTANCE_STATES = StateTable(
     "Volcengine Flink",
     {

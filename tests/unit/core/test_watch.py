@@ -1,0 +1,145 @@
+"""The one watch engine, driven round by round with statuses and errors (no HTTP, no Airflow)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from airflow_provider_flinkcloud.core.errors import (
+    AuthError,
+    FlinkCloudApiError,
+    JobFailedError,
+    JobTimeoutError,
+    TransientError,
+)
+from airflow_provider_flinkcloud.core.jobs import JobStatus, judge, targets_for
+from airflow_provider_flinkcloud.core.states import JobState
+from airflow_provider_flinkcloud.core.watch import JobWatch, Next, WatchError, WatchEvent
+from support.fake_platform import FakeHook
+
+REF = {"job_id": "7"}
+RUNNING = targets_for("RUNNING")
+
+
+def status(state: JobState, job_id: str = "7") -> JobStatus:
+    return JobStatus("fake", {"job_id": job_id}, state, state.value.lower(), error=f"job {job_id} broke")
+
+
+def error(cls: type[FlinkCloudApiError] = TransientError) -> FlinkCloudApiError:
+    return cls(platform="Fake Flink", operation="status", message="no luck", http_status=503)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def watch(refs: Any = (REF,), **kwargs: Any) -> JobWatch:
+    settings: dict[str, Any] = {"awaited": "RUNNING", "poll_interval": 5.0, **kwargs}
+    return JobWatch(FakeHook(), list(refs), lambda s: judge(s, RUNNING), **settings)
+
+
+def test_waits_then_reaches() -> None:
+    w = watch()
+    first = w.observe({0: status(JobState.PENDING)})
+    assert (first.next, first.delay, first.waiting) == (Next.WAIT, 5.0, (0,))
+    done = w.observe({0: status(JobState.RUNNING)})
+    assert done.next is Next.REACHED
+    assert [s.state for s in w.settle(done)] == [JobState.RUNNING]
+
+
+def test_a_failed_job_fails_with_the_platform_text() -> None:
+    w = watch()
+    decision = w.observe({0: status(JobState.FAILED)})
+    assert decision.next is Next.FAILED and decision.failed == (0,)
+    with pytest.raises(JobFailedError, match=r"fake job 7 ended FAILED \(native state failed\): job 7 broke"):
+        w.settle(decision)
+
+
+def test_unknown_state_keeps_waiting() -> None:
+    assert watch().observe({0: status(JobState.UNKNOWN)}).next is Next.WAIT
+
+
+def test_transient_errors_are_ridden_out_up_to_the_bound() -> None:
+    w = watch(max_consecutive_errors=3)
+    assert w.observe({0: error()}).next is Next.WAIT
+    assert w.observe({0: error()}).next is Next.WAIT
+    # A good round resets the count.
+    assert w.observe({0: status(JobState.PENDING)}).next is Next.WAIT
+    assert w.observe({0: error()}).next is Next.WAIT
+    assert w.observe({0: error()}).next is Next.WAIT
+    decision = w.observe({0: error()})
+    assert decision.next is Next.ERROR
+    assert "after 3 consecutive failed polls" in decision.message and "no luck" in decision.message
+    with pytest.raises(WatchError, match="watching fake job 7 failed"):
+        w.settle(decision)
+
+
+def test_a_non_retryable_error_ends_the_watch_at_once() -> None:
+    decision = watch().observe({0: error(AuthError)})
+    assert decision.next is Next.ERROR and "after 1 consecutive failed polls" in decision.message
+
+
+def test_the_deadline_ends_the_watch_and_shortens_the_last_pause() -> None:
+    clock = Clock()
+    w = watch(deadline=1007.0, clock=clock)
+    assert w.observe({0: status(JobState.PENDING)}).delay == 5.0
+    clock.now = 1004.0
+    assert w.observe({0: status(JobState.PENDING)}).delay == 3.0
+    clock.now = 1007.0
+    decision = w.observe({0: status(JobState.PENDING)})
+    assert decision.next is Next.TIMEOUT and decision.waiting == (0,)
+    with pytest.raises(JobTimeoutError, match="did not reach RUNNING before the timeout; it is PENDING"):
+        w.settle(decision, " (a retry reattaches to it)")
+
+
+def test_several_jobs_settle_together_and_only_the_failed_are_named() -> None:
+    w = watch(refs=[{"job_id": "1"}, {"job_id": "2"}], multi_job=True)
+    first = w.observe({0: status(JobState.RUNNING, "1"), 1: status(JobState.PENDING, "2")})
+    assert first.next is Next.WAIT and first.waiting == (1,)
+    decision = w.observe({1: status(JobState.FAILED, "2")})
+    assert decision.next is Next.FAILED and decision.failed == (1,)
+    with pytest.raises(JobFailedError, match="1 of 2 jobs failed: fake job 2 ended FAILED") as raised:
+        w.settle(decision)
+    assert [job["job_id"] for job in raised.value.result["jobs"]] == ["1", "2"]
+
+
+def test_each_state_change_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    w = watch(log=logging.getLogger("watch-test"))
+    with caplog.at_level(logging.INFO, logger="watch-test"):
+        for state in (JobState.PENDING, JobState.PENDING, JobState.RUNNING):
+            w.observe({0: status(state)})
+    lines = [r.getMessage() for r in caplog.records if "fake job 7 is" in r.getMessage()]
+    assert lines == [
+        "fake job 7 is PENDING (native state pending); console: n/a",
+        "fake job 7 is RUNNING (native state running); console: n/a",
+    ]
+
+
+def test_the_trigger_event_round_trips_through_json_and_settles_the_same() -> None:
+    w = watch()
+    w.observe({0: status(JobState.PENDING)})
+    decision = w.observe({0: status(JobState.FAILED)})
+    data = WatchEvent.of(decision, w).to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert "error" not in data and "message" not in data  # nothing an event viewer draws red
+    report = WatchEvent.from_dict(data)
+    assert report.refs == (REF,) and report.awaited == "RUNNING"
+    assert report.last_logged == w.last_logged
+    with pytest.raises(JobFailedError) as direct:
+        w.settle(decision)
+    with pytest.raises(JobFailedError) as via_event:
+        watch().settle(report.decision())
+    assert str(via_event.value) == str(direct.value)
+    assert via_event.value.result == direct.value.result
+
+
+def test_an_unreadable_event_is_a_watch_error() -> None:
+    with pytest.raises(WatchError, match="cannot read"):
+        WatchEvent.from_dict({"status": "reached"})
