@@ -139,7 +139,8 @@ def test_start_whose_reply_was_lost_is_not_repeated(
     assert run.task_states == {"start": "success"}
     assert kit.calls(emulator)[kit.start_operation] == 1
     assert started_once(kit, emulator, kit.streaming_job), kit.start_counts(emulator, kit.streaming_job)
-    assert "but took effect" in task_logs()
+    output = task_logs()
+    assert "The start request failed" in output and "but took effect" in output
 
 
 def test_start_refused_before_taking_effect_is_started_again(
