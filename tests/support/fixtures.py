@@ -1,8 +1,10 @@
-"""Shared fixtures: the Airflow database, the emulator on a free loopback port, connections to it."""
+"""Shared fixtures: the Airflow database, the emulator on a free loopback port, connections to it.
+
+Connections come from each platform's test kit (``support.platforms``), one per registry platform.
+"""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -10,17 +12,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_flinkcloud.emulator import (
-    DLI_ACCESS_KEY,
-    DLI_PROJECT_ID,
-    DLI_SECRET_KEY,
-    VOLCENGINE_ACCESS_KEY,
-    VOLCENGINE_SECRET_KEY,
-    Emulator,
-    EmulatorControl,
-)
+from airflow_provider_flinkcloud.emulator import Emulator, EmulatorControl
+from airflow_provider_flinkcloud.registry import PLATFORMS
+from support.platforms import PlatformKit, kit_for
+from support.platforms.volcengine import PROJECT_ID as PROJECT_ID  # re-exported for the tests
 
-PROJECT_ID = "flinkcloud-test"
 FAST_TIMINGS = {
     "starting_seconds": 0.3,
     "batch_seconds": 1.0,
@@ -51,49 +47,34 @@ def emulator(emulator_server: Emulator) -> EmulatorControl:
     return control
 
 
-# Each platform's emulator connection: (conn type, access key, secret, extra).
-EMULATOR_CONNECTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
-    "volcengine_flink_default": (
-        "volcengine_flink",
-        VOLCENGINE_ACCESS_KEY,
-        VOLCENGINE_SECRET_KEY,
-        {"region": "cn-beijing", "project_id": PROJECT_ID},
-    ),
-    "huaweicloud_dli_default": (
-        "huaweicloud_dli",
-        DLI_ACCESS_KEY,
-        DLI_SECRET_KEY,
-        {"region": "cn-north-4", "project_id": DLI_PROJECT_ID},
-    ),
-}
+def emulator_connection(platform_name: str, url: str, **overrides: Any) -> str:
+    """The JSON of a connection to the emulator, like the platform's default one but with ``overrides``."""
+    return kit_for(platform_name).connection(url, **overrides)
 
 
-def emulator_connection(default_conn_id: str, url: str, **overrides: Any) -> str:
-    """The JSON of a connection to the emulator, like ``default_conn_id``'s but with ``overrides``."""
-    conn_type, access_key, secret_key, extra = EMULATOR_CONNECTIONS[default_conn_id]
-    conn: dict[str, Any] = {
-        "conn_type": conn_type,
-        "login": access_key,
-        "password": secret_key,
-        "extra": {**extra, "endpoint": url, "retry_base_delay": 0.05, "retry_max_delay": 0.5},
-    }
-    extra_overrides = overrides.pop("extra", {})
-    conn.update(overrides)
-    conn["extra"].update(extra_overrides)
-    return json.dumps(conn)
-
-
-def _connections_to(default_conn_id: str, url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
-    """Points ``default_conn_id`` at the emulator; the returned function adds another connection."""
-    monkeypatch.setenv(f"AIRFLOW_CONN_{default_conn_id.upper()}", emulator_connection(default_conn_id, url))
+def _connections_to(kit: PlatformKit, url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Points the kit's default connection at the emulator; the returned function adds another one."""
+    monkeypatch.setenv(f"AIRFLOW_CONN_{kit.spec.default_conn_id.upper()}", kit.connection(url))
 
     def add(conn_id: str, **overrides: Any) -> str:
-        monkeypatch.setenv(
-            f"AIRFLOW_CONN_{conn_id.upper()}", emulator_connection(default_conn_id, url, **overrides)
-        )
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", kit.connection(url, **overrides))
         return conn_id
 
     return add
+
+
+@pytest.fixture(params=list(PLATFORMS))
+def kit(request: pytest.FixtureRequest) -> PlatformKit:
+    """Each registry platform's test kit in turn; a platform without a kit errors here, never skips."""
+    return kit_for(request.param)
+
+
+@pytest.fixture
+def platform_conn(
+    kit: PlatformKit, emulator: EmulatorControl, emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., str]:
+    """Points ``kit``'s default connection at the emulator; call it to add another connection."""
+    return _connections_to(kit, emulator_server.url, monkeypatch)
 
 
 @pytest.fixture
@@ -101,7 +82,7 @@ def volcengine_conn(
     emulator: EmulatorControl, emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., str]:
     """Points ``volcengine_flink_default`` at the emulator; call it to add another connection."""
-    return _connections_to("volcengine_flink_default", emulator_server.url, monkeypatch)
+    return _connections_to(kit_for("volcengine"), emulator_server.url, monkeypatch)
 
 
 @pytest.fixture
@@ -109,7 +90,7 @@ def dli_conn(
     emulator: EmulatorControl, emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., str]:
     """Points ``huaweicloud_dli_default`` at the emulator; call it to add another connection."""
-    return _connections_to("huaweicloud_dli_default", emulator_server.url, monkeypatch)
+    return _connections_to(kit_for("huawei_dli"), emulator_server.url, monkeypatch)
 
 
 @pytest.fixture

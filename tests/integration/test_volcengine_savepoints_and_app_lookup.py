@@ -1,0 +1,111 @@
+"""What only Volcengine Flink does, run by real Airflow against the emulator: restarts that restore from
+a savepoint, and stopping whatever instance of an application is active.
+
+The behaviours every platform shares (start, wait, failures, retries, reattach, validation, auth, stop,
+sensor) are in ``test_contract.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_provider_flinkcloud.emulator import EmulatorControl
+from airflow_provider_flinkcloud.operators.volcengine import (
+    VolcengineFlinkCancelInstanceOperator,
+    VolcengineFlinkStartApplicationOperator,
+)
+from support.airflow_run import run_dag
+from support.platforms.volcengine import streaming_app
+
+pytestmark = pytest.mark.integration
+
+
+def starts(emulator: EmulatorControl, name: str) -> int:
+    return emulator.counters().get("volcengine", {}).get("starts_by_name", {}).get(name, 0)
+
+
+def _instances(emulator: EmulatorControl) -> list[dict[str, Any]]:
+    state = emulator.state()["volcengine"]
+    return list(state["instances"].values()) if isinstance(state["instances"], dict) else state["instances"]
+
+
+def test_if_running_restart_takes_savepoint_and_restores(make_dag, volcengine_conn, emulator) -> None:
+    with make_dag("first") as dag:
+        VolcengineFlinkStartApplicationOperator(task_id="start", app=streaming_app(), poll_interval=0.2)
+    first = run_dag(dag).xcom("start")
+    with make_dag("restart") as dag:
+        VolcengineFlinkStartApplicationOperator(
+            task_id="start", app=streaming_app(), poll_interval=0.2, if_running="restart"
+        )
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success"}
+    second = run.xcom("start")
+    assert second["instance_id"] != first["instance_id"]
+    assert second["application_id"] == first["application_id"]
+    assert starts(emulator, "orders-enrichment") == 2
+    instances = {i["Id"]: i for i in _instances(emulator)}
+    assert instances[first["instance_id"]]["State"] == "STOPPED"
+    assert instances[second["instance_id"]]["RestoreStrategy"]["Type"] == "FROM_SAVEPOINT"
+
+
+def test_cancel_by_application_with_savepoint(make_dag, volcengine_conn, emulator) -> None:
+    with make_dag("cancel_app") as dag:
+        start = VolcengineFlinkStartApplicationOperator(
+            task_id="start", app=streaming_app(), poll_interval=0.2
+        )
+        cancel = VolcengineFlinkCancelInstanceOperator(
+            task_id="cancel",
+            application_id="{{ ti.xcom_pull(task_ids='start')['application_id'] }}",
+            savepoint=True,
+            poll_interval=0.2,
+        )
+        start >> cancel
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success", "cancel": "success"}
+    assert run.xcom("cancel")["savepoint"]["savepoint_id"]
+    assert run.xcom("cancel")["state"] == "CANCELED"
+
+
+def test_cancel_by_application_with_nothing_active_is_a_noop(make_dag, volcengine_conn, emulator, task_logs):
+    app_id = "{{ ti.xcom_pull(task_ids='start')['application_id'] }}"
+    with make_dag("cancel_app_twice") as dag:
+        start = VolcengineFlinkStartApplicationOperator(
+            task_id="start", app=streaming_app(), poll_interval=0.2
+        )
+        cancel = VolcengineFlinkCancelInstanceOperator(
+            task_id="cancel", application_id=app_id, poll_interval=0.2
+        )
+        again = VolcengineFlinkCancelInstanceOperator(task_id="cancel_again", application_id=app_id)
+        start >> cancel >> again
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success", "cancel": "success", "cancel_again": "success"}
+    assert run.xcom("cancel")["stopped"] is True
+    assert run.xcom("cancel_again") == {"platform": "volcengine", "stopped": False, "state": None}
+    assert emulator.counters()["volcengine"]["calls"]["CancelApplicationInstance"] == 1
+    assert "no active run was found" in task_logs()
+
+
+def test_start_by_application_id_starts_the_existing_application(make_dag, volcengine_conn, emulator) -> None:
+    with make_dag("first") as dag:
+        start = VolcengineFlinkStartApplicationOperator(
+            task_id="start", app=streaming_app(), poll_interval=0.2
+        )
+        cancel = VolcengineFlinkCancelInstanceOperator(
+            task_id="cancel",
+            instance_id="{{ ti.xcom_pull(task_ids='start')['instance_id'] }}",
+            poll_interval=0.2,
+        )
+        start >> cancel
+    first = run_dag(dag)
+    assert first.task_states == {"start": "success", "cancel": "success"}
+    app_id = first.xcom("start")["application_id"]
+    with make_dag("by_id") as dag:
+        VolcengineFlinkStartApplicationOperator(task_id="start", application_id=app_id, poll_interval=0.2)
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success"}
+    result = run.xcom("start")
+    assert result["application_id"] == app_id and result["state"] == "RUNNING"
+    assert result["instance_id"] != first.xcom("start")["instance_id"]
+    assert emulator.counters()["volcengine"]["starts_by_app"] == {app_id: 2}
