@@ -50,7 +50,9 @@ def _created(job: Job) -> JSONObject:
 
 def create_sql_job(state: DliState, request: ApiRequest, params: Mapping[str, str]) -> ApiResponse:
     job = _create(state, request, params["project_id"], sql=True)
-    # The OTC example for SQL sends is_success as a string, the Jar one as a boolean.
+    # The Open Telekom Cloud example for SQL sends is_success as a string, the Jar one as a boolean
+    # (https://github.com/opentelekomcloud-docs/data-lake-insight/blob/main/api-ref/source/flink_job-related_apis/creating_a_sql_job.rst,
+    # .../creating_a_flink_jar_job.rst).
     return respond(
         {"is_success": "true", "message": "A DLI job is created successfully.", "job": _created(job)}
     )
