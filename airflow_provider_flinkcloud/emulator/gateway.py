@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -145,11 +145,11 @@ def digests_match(expected: str, given: str | None) -> bool:
 # -- injected job failures ------------------------------------------------------------------------
 
 
-@dataclass
 class FailureQueue:
     """Failures waiting for the next instance (run) of a job, matched by any of the job's keys."""
 
-    _pending: list[FailureSpec] = field(default_factory=list)
+    def __init__(self) -> None:
+        self._pending: list[FailureSpec] = []
 
     def add(self, failure: FailureSpec) -> None:
         self._pending.append(failure)

@@ -19,13 +19,6 @@ FLINK_JOB_STATES = {
     "SUCCEEDED": "FINISHED",
     "UNKNOWN": "RECONCILING",
 }
-_NO_EXCEPTIONS: JSONObject = {
-    "root-exception": None,
-    "timestamp": None,
-    "all-exceptions": [],
-    "truncated": False,
-    "exceptionHistory": {"entries": [], "truncated": False},
-}
 
 
 def _not_found(request: ApiRequest) -> ApiResponse:
@@ -73,7 +66,13 @@ def _job(instance: Instance, now: float) -> JSONObject:
 def _exceptions(instance: Instance, now: float) -> JSONObject:
     error = instance.visible_error(now)
     if error is None:
-        return {**_NO_EXCEPTIONS, "exceptionHistory": {"entries": [], "truncated": False}}
+        return {
+            "root-exception": None,
+            "timestamp": None,
+            "all-exceptions": [],
+            "truncated": False,
+            "exceptionHistory": {"entries": [], "truncated": False},
+        }
     failed_ms = int(instance.entered_at(now) * 1000)
     name, sep, _rest = error.partition(":")
     exception_name = name if sep and "." in name and " " not in name else "java.lang.RuntimeException"
