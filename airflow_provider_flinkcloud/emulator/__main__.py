@@ -9,25 +9,15 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from airflow_provider_flinkcloud.emulator.huawei_dli import (
-    DLI_ACCESS_KEY,
-    DLI_PROJECT_ID,
-    DLI_SECRET_KEY,
-    DLI_STS_ACCESS_KEY,
-    DLI_STS_SECRET_KEY,
-    DLI_STS_TOKEN,
-)
+from airflow_provider_flinkcloud import registry
 from airflow_provider_flinkcloud.emulator.platform import is_loopback_host
 from airflow_provider_flinkcloud.emulator.server import Emulator
-from airflow_provider_flinkcloud.emulator.volcengine import (
-    VOLCENGINE_ACCESS_KEY,
-    VOLCENGINE_SECRET_KEY,
-    VOLCENGINE_STS_ACCESS_KEY,
-    VOLCENGINE_STS_SECRET_KEY,
-    VOLCENGINE_STS_TOKEN,
-)
 
 DEFAULT_PORT = 8765
+
+
+def _labels() -> list[str]:
+    return [spec.label for spec in registry.PLATFORMS.values()]
 
 
 def _port(text: str) -> int:
@@ -40,10 +30,7 @@ def _port(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="flinkcloud-emulator",
-        description=(
-            "Emulate the Flink job platforms' APIs locally "
-            "(Volcengine Flink 2025-01-01, Huawei Cloud DLI Flink jobs v1.0)."
-        ),
+        description=f"Emulate the Flink job platforms' APIs locally ({', '.join(_labels())}).",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
@@ -62,22 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flinkcloud-emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     print(f"flinkcloud-emulator listening on {emulator.url}", flush=True)
-    print(f"volcengine access key: {VOLCENGINE_ACCESS_KEY}  secret key: {VOLCENGINE_SECRET_KEY}", flush=True)
-    print(
-        f"volcengine STS access key: {VOLCENGINE_STS_ACCESS_KEY}  secret key: {VOLCENGINE_STS_SECRET_KEY}"
-        f"  session token: {VOLCENGINE_STS_TOKEN}",
-        flush=True,
-    )
-    print(
-        f"huawei_dli access key: {DLI_ACCESS_KEY}  secret key: {DLI_SECRET_KEY}"
-        f"  project id: {DLI_PROJECT_ID}",
-        flush=True,
-    )
-    print(
-        f"huawei_dli temporary access key: {DLI_STS_ACCESS_KEY}  secret key: {DLI_STS_SECRET_KEY}"
-        f"  security token: {DLI_STS_TOKEN}  project id: {DLI_PROJECT_ID}",
-        flush=True,
-    )
+    # Every platform's default credential sets, as its backend lists them.
+    for backend in emulator.core.backends.values():
+        for line in backend.banner():
+            print(line, flush=True)
 
     stopped = threading.Event()
 

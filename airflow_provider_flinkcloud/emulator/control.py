@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, TypedDict
 
 import requests
+
+from airflow_provider_flinkcloud import registry
 
 
 class Timings(TypedDict):
@@ -131,9 +134,10 @@ class EmulatorControl:
         """Disturb the next ``count`` matching API calls.
 
         ``kind``: ``"status"`` answers that HTTP status, ``"drop"`` closes the connection (both
-        instead of executing the call), ``"delay"`` sleeps then executes it, ``"lose_response"``
-        executes it and then closes the connection without replying. ``platform``/``operation``
-        ``None`` match any.
+        instead of executing the call), ``"delay"`` sleeps ``delay_seconds`` then executes it,
+        ``"lose_response"`` executes it and then closes the connection without replying,
+        ``"late_response"`` executes it at once and replies only after ``delay_seconds``.
+        ``platform``/``operation`` ``None`` match any.
         """
         payload = {
             "platform": platform,
@@ -172,3 +176,22 @@ class EmulatorControl:
         if project_id is not None:
             payload["project_id"] = project_id
         self._call("POST", "credentials", payload)
+
+    def connection(self, platform: str, **overrides: Any) -> dict[str, Any]:
+        """The fields of an Airflow connection of ``platform`` to this emulator, with its default credentials.
+
+        ``{"conn_type", "login", "password", "extra": {"endpoint", "region", "project_id"}}``; ``overrides``
+        replace fields, except ``extra=``, which is merged into the extra.
+        """
+        # Imported here: the backends load the platform packages, which this module need not import.
+        from airflow_provider_flinkcloud.emulator.gateway import load_backend
+
+        spec = registry.platform(platform)
+        conn: dict[str, Any] = {
+            "conn_type": spec.conn_type,
+            **copy.deepcopy(load_backend(spec.name).connection(self.base_url)),
+        }
+        extra = overrides.pop("extra", None) or {}
+        conn.update(overrides)
+        conn["extra"] = {**conn["extra"], **extra}
+        return conn

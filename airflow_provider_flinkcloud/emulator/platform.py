@@ -1,7 +1,9 @@
 """What every emulated platform shares: the request/response values, the clock, timings and the lock.
 
-A platform module subclasses :class:`Platform`; the server owns routing, fault injection and the
-control API, so a platform only has to recognise its own requests and answer them in its own dialect.
+A platform package (``emulator/<name>/``, one per registry entry) subclasses :class:`Platform` and
+exposes it as ``BACKEND`` (an :class:`~airflow_provider_flinkcloud.emulator.gateway.EmulatorBackend`);
+the server owns routing, fault injection and the control API, so a platform only has to recognise
+its own requests and answer them in its own dialect.
 """
 
 from __future__ import annotations

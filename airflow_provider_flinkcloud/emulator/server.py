@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_flinkcloud.emulator.control import EmulatorControl
-from airflow_provider_flinkcloud.emulator.huawei_dli import HuaweiDliPlatform
+from airflow_provider_flinkcloud.emulator.gateway import EmulatorBackend, load_backends
 from airflow_provider_flinkcloud.emulator.platform import (
     ApiRequest,
     ApiResponse,
@@ -29,14 +29,17 @@ from airflow_provider_flinkcloud.emulator.platform import (
     is_loopback_host,
     json_response,
 )
-from airflow_provider_flinkcloud.emulator.volcengine import VolcenginePlatform
 
 log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator/"
 FLINK_REST_PREFIX = "/_flink/"
-PLATFORM_CLASSES: tuple[type[Platform], ...] = (VolcenginePlatform, HuaweiDliPlatform)
-FAULT_KINDS = ("status", "delay", "drop", "lose_response")
+# status: answer that HTTP status instead of the call; delay: wait, then carry the call out and answer;
+# drop: close the connection instead of the call; lose_response: carry the call out, then close the
+# connection without answering; late_response: carry the call out at once, answer only after the delay.
+FAULT_KINDS = ("status", "delay", "drop", "lose_response", "late_response")
+# The kinds that wait for ``delay_seconds``, which they therefore require.
+DELAYED_KINDS = ("delay", "late_response")
 
 
 @dataclass
@@ -83,9 +86,20 @@ def _retry_after_header(seconds: float) -> str:
 class EmulatorCore:
     """Everything behind the socket; independent of the HTTP server so it can be reasoned about alone."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        backends: Mapping[str, EmulatorBackend] | None = None,
+    ) -> None:
         self.ctx = EmulatorContext(clock)
-        self.platforms: dict[str, Platform] = {cls.name: cls(self.ctx) for cls in PLATFORM_CLASSES}
+        # One platform per registry entry, built by the backend its emulator package exposes.
+        self.backends = dict(load_backends() if backends is None else backends)
+        self.platforms: dict[str, Platform] = {
+            name: backend.platform(self.ctx) for name, backend in self.backends.items()
+        }
+        for name, platform in self.platforms.items():
+            if platform.name != name:
+                raise TypeError(f"the backend {name!r} builds a platform named {platform.name!r}")
         self._faults: list[Fault] = []
         self._next_fault_id = 1
         self._calls: dict[str, Counter[str]] = {}
@@ -109,29 +123,35 @@ class EmulatorCore:
             self._calls[platform.name][operation] += 1
             fault = self._take_fault(platform.name, operation)
         if fault is not None:
-            if fault.kind == "drop":
-                return ApiResponse(status=0, drop=True)
-            if fault.kind == "status":
-                assert fault.status is not None
-                code, message = platform.fault_code(fault.status)
-                headers = (
-                    {}
-                    if fault.retry_after is None
-                    else {"Retry-After": _retry_after_header(fault.retry_after)}
-                )
-                with self.ctx.lock:
-                    return platform.error_response(request, fault.status, code, message, headers)
-            if fault.kind == "lose_response":
-                # The call takes effect but its reply never arrives: what a client sees when a
-                # connection breaks after the server acted. Only a client that looks before
-                # repeating a start avoids a duplicate.
-                with self.ctx.lock:
-                    platform.handle(request)
-                return ApiResponse(status=0, drop=True)
-            # A delay holds no lock while sleeping, so other clients are served meanwhile.
-            time.sleep(fault.delay_seconds)
+            return self._faulted(platform, request, fault)
         with self.ctx.lock:
             return platform.handle(request)
+
+    def _faulted(self, platform: Platform, request: ApiRequest, fault: Fault) -> ApiResponse:
+        """Answer ``request`` as ``fault`` says; no lock is held while sleeping, so others are served."""
+        if fault.kind == "drop":
+            return ApiResponse(status=0, drop=True)
+        if fault.kind == "status":
+            assert fault.status is not None
+            code, message = platform.fault_code(fault.status)
+            headers = (
+                {} if fault.retry_after is None else {"Retry-After": _retry_after_header(fault.retry_after)}
+            )
+            with self.ctx.lock:
+                return platform.error_response(request, fault.status, code, message, headers)
+        if fault.kind == "delay":
+            time.sleep(fault.delay_seconds)
+        with self.ctx.lock:
+            response = platform.handle(request)
+        if fault.kind == "lose_response":
+            # The call took effect but its reply never arrives: what a client sees when a connection
+            # breaks after the server acted. Only a client that looks before repeating a start avoids
+            # a duplicate.
+            return ApiResponse(status=0, drop=True)
+        if fault.kind == "late_response":
+            # The call took effect at once; the reply comes late, perhaps after the client gave up.
+            time.sleep(fault.delay_seconds)
+        return response
 
     def _take_fault(self, platform: str, operation: str) -> Fault | None:
         for fault in self._faults:
@@ -203,8 +223,8 @@ class EmulatorCore:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ControlError(f"'count' must be a positive integer, got {count!r}")
         delay = _number(payload, "delay_seconds", None)
-        if kind == "delay" and delay is None:
-            raise ControlError("'delay_seconds' is required for kind 'delay'")
+        if kind in DELAYED_KINDS and delay is None:
+            raise ControlError(f"'delay_seconds' is required for kind {kind!r}")
         with self.ctx.lock:
             fault = Fault(
                 id=self._next_fault_id,
