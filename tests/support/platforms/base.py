@@ -20,10 +20,8 @@ class PlatformKit(ABC):
 
     #: The registry name (``PlatformSpec.name``); also the emulator's name for the platform.
     name: ClassVar[str]
-    #: The emulator credentials of the default connection, and the rest of its ``extra``.
-    access_key: ClassVar[str]
+    #: The emulator's secret of the default connection (it must never show in a log).
     secret_key: ClassVar[str]
-    extra: ClassVar[dict[str, Any]]
 
     #: The job the streaming builder starts (it waits for RUNNING) and the one the batch builder
     #: starts (it waits for SUCCESS), by name, as the emulator's counters and ``fail_job`` know them.
@@ -55,18 +53,10 @@ class PlatformKit(ABC):
     # -- connections -------------------------------------------------------------------------------
 
     def connection(self, url: str, **overrides: Any) -> str:
-        """The JSON of a connection to the emulator at ``url``; ``overrides`` replace fields (and
-        ``extra`` keys)."""
-        conn: dict[str, Any] = {
-            "conn_type": self.spec.conn_type,
-            "login": self.access_key,
-            "password": self.secret_key,
-            "extra": {**self.extra, "endpoint": url, "retry_base_delay": 0.05, "retry_max_delay": 0.5},
-        }
-        extra_overrides = overrides.pop("extra", {})
-        conn.update(overrides)
-        conn["extra"].update(extra_overrides)
-        return json.dumps(conn)
+        """The JSON of a connection to the emulator at ``url`` (the emulator's default credentials for
+        the platform, fast retries); ``overrides`` replace fields (and ``extra`` keys)."""
+        extra = {"retry_base_delay": 0.05, "retry_max_delay": 0.5, **overrides.pop("extra", {})}
+        return json.dumps(EmulatorControl(url).connection(self.name, extra=extra, **overrides))
 
     # -- operators ---------------------------------------------------------------------------------
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_flinkcloud.emulator import (
-    DLI_ACCESS_KEY,
-    DLI_PROJECT_ID,
     DLI_SECRET_KEY,
     EmulatorControl,
 )
@@ -44,9 +42,7 @@ def job_of(start_task_id: str) -> str:
 
 class HuaweiDliKit(PlatformKit):
     name = "huawei_dli"
-    access_key = DLI_ACCESS_KEY
     secret_key = DLI_SECRET_KEY
-    extra = {"region": "cn-north-4", "project_id": DLI_PROJECT_ID}
 
     # A streaming Jar job and a bounded SQL job, so both create operators are driven.
     streaming_job = "clickstream-sessionizer"

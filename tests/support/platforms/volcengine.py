@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_flinkcloud.emulator import (
-    VOLCENGINE_ACCESS_KEY,
     VOLCENGINE_SECRET_KEY,
     EmulatorControl,
 )
@@ -47,9 +46,7 @@ def instance_of(start_task_id: str) -> str:
 
 class VolcengineKit(PlatformKit):
     name = "volcengine"
-    access_key = VOLCENGINE_ACCESS_KEY
     secret_key = VOLCENGINE_SECRET_KEY
-    extra = {"region": "cn-beijing", "project_id": PROJECT_ID}
 
     streaming_job = "orders-enrichment"
     batch_job = "daily-rollup"
