@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_flinkcloud.signers import volcengine as signer
 
-VECTORS = json.loads((Path(__file__).parent / "vectors" / "volcengine_v4.json").read_text())["vectors"]
+VECTORS = json.loads((Path(__file__).parents[2] / "vectors" / "volcengine_v4.json").read_text())["vectors"]
 RESULT_HEADERS = ("X-Date", "X-Content-Sha256", "Authorization")
 
 

@@ -45,7 +45,7 @@ AUTH_CODES = {
     "InvalidSecretToken",
     "SignatureDoesNotMatch",
 }
-VECTORS = json.loads((Path(__file__).parent / "vectors" / "volcengine_v4.json").read_text())["vectors"]
+VECTORS = json.loads((Path(__file__).parents[2] / "vectors" / "volcengine_v4.json").read_text())["vectors"]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_flinkcloud.signers import huawei as signer
 
-DATA = json.loads((Path(__file__).parent / "vectors" / "huawei_sdk_hmac.json").read_text())
+DATA = json.loads((Path(__file__).parents[2] / "vectors" / "huawei_sdk_hmac.json").read_text())
 VECTORS = DATA["vectors"]
 FIXED = DATA["fixed_inputs"]
 
