@@ -1,4 +1,4 @@
-"""The job state model and the Volcengine native-state table (api/ §1.4)."""
+"""The job state model and the Volcengine native-state table (https://volcengine.com/docs/6581/1359416)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from airflow_provider_flinkcloud.models.volcengine import (
     InstanceStateName,
 )
 
-# Every instance state api/ §1.4 lists, plus CREATED (application records before any start).
+# Every instance state ListApplicationInstance documents, plus CREATED (records before any start).
 DOCUMENTED_VOLCENGINE_STATES = {
     "STARTING": JobState.PENDING,
     "RUNNING": JobState.RUNNING,

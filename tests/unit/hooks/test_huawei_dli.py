@@ -38,7 +38,7 @@ from airflow_provider_flinkcloud.models.huawei_dli import (
 )
 from airflow_provider_flinkcloud.triggers.huawei_dli import DliFlinkJobTrigger
 
-# Every status value of api/ A8 (SDK 3.1.219 and OTC listing_jobs).
+# Every status value of huaweicloudsdkdli 3.1.219 (flink_job.py) and the OTC Flink job list reference.
 DOCUMENTED_STATUSES = {
     "job_init": JobState.PENDING,
     "job_submitting": JobState.PENDING,
