@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.providers.common.compat.sdk import (
+    AirflowException,
     AirflowFailException,
     BaseHook,
     BaseOperator,
@@ -11,6 +12,7 @@ from airflow.providers.common.compat.sdk import (
     BaseSensorOperator,
     Context,
     PokeReturnValue,
+    Variable,
     XCom,
     conf,
     mask_secret,
@@ -21,6 +23,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_V_3_3_PLUS",
+    "AirflowException",
     "AirflowFailException",
     "BaseHook",
     "BaseOperator",
@@ -30,6 +33,7 @@ __all__ = [
     "Context",
     "PokeReturnValue",
     "TriggerEvent",
+    "Variable",
     "XCom",
     "conf",
     "get_async_connection",

@@ -7,11 +7,14 @@ from which the connection type, the default connection id and the form come.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
 from airflow_provider_flinkcloud.base.compat import (
     BaseHook,
+    Variable,
     get_async_connection,
     get_async_extra_dejson,
     mask_secret,
@@ -30,6 +33,39 @@ from airflow_provider_flinkcloud.core.transport import (
 from airflow_provider_flinkcloud.registry import PLATFORMS, PlatformSpec
 
 ClientT = TypeVar("ClientT", bound=PlatformClient)
+
+log = logging.getLogger(__name__)
+# Airflow Variables holding ids a platform gave for a key of the user's (``flinkcloud/<key>``).
+MEMORY_PREFIX = "flinkcloud"
+
+
+def _memory_name(key: str) -> str:
+    name = f"{MEMORY_PREFIX}/{key}"
+    # Variable keys hold at most 250 characters.
+    return name if len(name) <= 250 else f"{MEMORY_PREFIX}/sha256/{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def recall_id(key: str) -> str | None:
+    """The id remembered for ``key`` by an earlier task, if any.
+
+    Remembering is best effort (outside a task, or with a metadata database that is unavailable, there
+    is nothing to read): the lifecycle's check right after a start keeps a job single without it.
+    """
+    try:
+        value = Variable.get(_memory_name(key), None)
+    except Exception as exc:
+        log.debug("Could not read the remembered id of %s: %s", key, exc)
+        return None
+    return str(value) if value else None
+
+
+def remember_id(key: str, value: str) -> None:
+    if recall_id(key) == value:
+        return
+    try:
+        Variable.set(_memory_name(key), value, description="set by airflow-provider-flinkcloud")
+    except Exception as exc:
+        log.info("Could not remember the id of %s (%s); the next start looks it up again", key, exc)
 
 
 class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
@@ -80,6 +116,8 @@ class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
     def __init__(self, conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.conn_id = conn_id or self.default_conn_name
+        # Epoch seconds: no retry (backoff, Retry-After) waits past it (the task's timeout).
+        self.deadline: float | None = None
 
     def _client_from(self, conn: Any, extra: dict[str, Any]) -> ClientT:
         settings = self.settings_class.from_connection(conn, extra)
@@ -110,10 +148,15 @@ class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
         return SyncTransport(self.client)
 
     def call(self, api_call: ApiCall[T]) -> T:
+        self._transport.deadline = self.deadline
         return self._transport.execute(api_call)
 
+    def fresh_transport(self) -> None:
+        """Send later calls over a new session (a kill handler may run while a request is in flight)."""
+        self.__dict__["_transport"] = SyncTransport(self.client)
+
     async def acall(self, api_call: ApiCall[T]) -> T:
-        return await AsyncTransport(await self.async_client()).execute(api_call)
+        return await AsyncTransport(await self.async_client(), deadline=self.deadline).execute(api_call)
 
     def is_retryable(self, error: FlinkCloudApiError) -> bool:
         # The client's code table is the platform's one retry rule.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flinkcloud.base.compat import BaseSensorOperator, PokeReturnValue, default_deferrable
 from airflow_provider_flinkcloud.base.tasks import FlinkJobTask, HookT
-from airflow_provider_flinkcloud.core.jobs import JobRef, describe_targets, judge
+from airflow_provider_flinkcloud.core.jobs import JobRef, describe_targets, judge, with_implied
 from airflow_provider_flinkcloud.core.states import parse_target_states
 from airflow_provider_flinkcloud.core.watch import JobWatch, Next
 
@@ -33,8 +33,8 @@ class FlinkJobSensor(FlinkJobTask[HookT], BaseSensorOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.conn_id = conn_id or self.hook_class.default_conn_name
-        self.targets = parse_target_states(target_states)
-        self.target_states = sorted(s.value for s in self.targets)
+        self.target_states = sorted(s.value for s in parse_target_states(target_states))
+        self.targets = with_implied(parse_target_states(target_states))
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = float(self.poke_interval)
 

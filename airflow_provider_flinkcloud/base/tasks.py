@@ -110,6 +110,7 @@ class FlinkJobTask(Generic[HookT]):
             awaited=awaited,
             poll_interval=self.poll_interval,
             deadline=deadline,
+            error_window=self.hook.client.settings.wait.poll_error_window,
             multi_job=self.multi_job,
             log=self.log,
             last_logged=last_logged,
@@ -141,6 +142,7 @@ class FlinkJobTask(Generic[HookT]):
             poll_interval=self.poll_interval,
             deadline=watch.deadline,
             cancel_on_kill=cancel_on_kill,
+            failing_since=watch.failing_since,
             last_logged=dict(watch.last_logged),
         )
 

@@ -10,7 +10,7 @@ from airflow_provider_flinkcloud.base.tasks import HookT
 from airflow_provider_flinkcloud.core.errors import JobSpecError
 from airflow_provider_flinkcloud.core.jobs import JobRef, describe_targets, judge
 from airflow_provider_flinkcloud.core.states import parse_target_states
-from airflow_provider_flinkcloud.core.watch import DEFAULT_MAX_CONSECUTIVE_ERRORS, JobWatch, Next, WatchEvent
+from airflow_provider_flinkcloud.core.watch import JobWatch, Next, WatchEvent
 
 
 class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
@@ -42,7 +42,7 @@ class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
         poll_interval: float,
         deadline: float | None = None,
         cancel_on_kill: bool = True,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        failing_since: float | None = None,
         last_logged: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
@@ -54,7 +54,8 @@ class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
         self.poll_interval = float(poll_interval)
         self.deadline = deadline
         self.cancel_on_kill = cancel_on_kill
-        self.max_consecutive_errors = max_consecutive_errors
+        # When the worker's polls began to fail, so the error window runs on across the deferral.
+        self.failing_since = failing_since
         self.last_logged = dict(last_logged or {})
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -67,7 +68,7 @@ class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
                 "cancel_on_kill": self.cancel_on_kill,
-                "max_consecutive_errors": self.max_consecutive_errors,
+                "failing_since": self.failing_since,
                 "last_logged": dict(self.last_logged),
             },
         )
@@ -78,22 +79,26 @@ class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
         targets = parse_target_states(self.target_states)
+        awaited = describe_targets(targets)
+        try:
+            # The connection is read once, without blocking the event loop.
+            client = await hook.async_client()
+        except JobSpecError as exc:
+            report = WatchEvent(Next.ERROR, tuple(self.refs), awaited, {}, message=str(exc))
+            yield TriggerEvent(report.to_dict())
+            return
         watch = JobWatch(
             hook,
             self.refs,
             lambda s: judge(s, targets),
-            awaited=describe_targets(targets),
+            awaited=awaited,
             poll_interval=self.poll_interval,
             deadline=self.deadline,
-            max_consecutive_errors=self.max_consecutive_errors,
+            error_window=client.settings.wait.poll_error_window,
+            failing_since=self.failing_since,
             log=self.log,
             last_logged=self.last_logged,
         )
-        try:
-            await hook.async_client()
-        except JobSpecError as exc:
-            yield TriggerEvent(WatchEvent.of(watch.decision(Next.ERROR, message=str(exc)), watch).to_dict())
-            return
         decision = await watch.wait_async(lambda ref: hook.acall(hook.status_call(ref)))
         self.last_logged = dict(watch.last_logged)
         yield TriggerEvent(WatchEvent.of(decision, watch).to_dict())

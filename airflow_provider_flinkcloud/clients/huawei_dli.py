@@ -107,6 +107,7 @@ class DliClient:
         self.region = settings.region or ""
         self.base_url = settings.endpoint or endpoint_for(self.region)
         self.retry = settings.retry
+        self.timeouts = (settings.wait.connect_timeout, settings.wait.read_timeout)
         self.credentials = signer.HuaweiCredentials(
             settings.access_key, settings.secret_key, settings.project_id, settings.security_token
         )
@@ -181,6 +182,10 @@ class DliClient:
         return self.request(
             _UPDATE_OPS[kind], "PUT", f"{_PATHS[kind]}/{job_id}", lambda r: r.json(), body=body
         )
+
+    def delete_job_call(self, job_id: int | str) -> ApiCall[Any]:
+        # DELETE /v1.0/{project_id}/streaming/jobs/{job_id}; deleting twice only finds it gone.
+        return self.request("DeleteFlinkJob", "DELETE", f"/jobs/{job_id}", lambda r: r.json())
 
     def show_job_call(self, job_id: int | str) -> ApiCall[DliJob]:
         return self.request("ShowFlinkJob", "GET", f"/jobs/{job_id}", _field("job_detail", DliJob))

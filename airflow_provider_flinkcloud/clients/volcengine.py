@@ -103,6 +103,7 @@ class VolcengineFlinkClient:
         self.project_id = settings.project_id
         self.base_url = settings.endpoint or endpoint_for(self.region)
         self.retry = settings.retry
+        self.timeouts = (settings.wait.connect_timeout, settings.wait.read_timeout)
         self.credentials = signer.VolcengineCredentials(
             settings.access_key, settings.secret_key, settings.security_token
         )

@@ -151,6 +151,21 @@ class VendorErrorCodes:
         return isinstance(error, TransientError | ThrottledError)
 
 
+def took_no_effect(error: FlinkCloudApiError) -> bool:
+    """Whether the platform answered that it did not carry the call out.
+
+    A refusal (4xx, 429) or 503 Service Unavailable says so; no answer, a timeout, or a 500 / 502 / 504
+    (the gateway may have passed the call on before it failed) leaves it open.
+    """
+    if isinstance(error, ConnectionFailedError) or error.http_status is None:
+        return False
+    return error.http_status < 500 or error.http_status == 503
+
+
+class StartUnconfirmedError(FlinkCloudError):
+    """A start got no clear answer and the job could not be found: the try fails, a retry looks again."""
+
+
 class JobFailedError(FlinkCloudError):
     """The remote job ended in a state the task did not accept; carries the platform's error text."""
 

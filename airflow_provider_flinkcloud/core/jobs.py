@@ -75,10 +75,16 @@ def judge(status: JobStatus, targets: Iterable[JobState]) -> Verdict:
 
 
 def targets_for(wait_for: str | None) -> frozenset[JobState]:
-    # A job that already finished successfully has passed through RUNNING.
-    if wait_for == "RUNNING":
-        return frozenset({JobState.RUNNING, JobState.SUCCESS})
-    return frozenset({JobState.SUCCESS})
+    return with_implied({JobState(wait_for)} if wait_for == "RUNNING" else {JobState.SUCCESS})
+
+
+def with_implied(targets: Iterable[JobState]) -> frozenset[JobState]:
+    """The states that count as reaching ``targets``: a job that already finished successfully has
+    passed through RUNNING, so waiting for RUNNING accepts SUCCESS too."""
+    states = set(targets)
+    if JobState.RUNNING in states:
+        states.add(JobState.SUCCESS)
+    return frozenset(states)
 
 
 def describe_targets(targets: Iterable[JobState]) -> str:

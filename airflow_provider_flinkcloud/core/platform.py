@@ -8,6 +8,7 @@ one job per spec and keep the defaults.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -16,6 +17,8 @@ from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Savepoint
 from airflow_provider_flinkcloud.core.states import ACTIVE_STATES
 from airflow_provider_flinkcloud.core.transport import ApiCall, T
+
+log = logging.getLogger(__name__)
 
 
 class JobPlatform(ABC):
@@ -56,6 +59,17 @@ class JobPlatform(ABC):
         """Start several jobs; a platform with a batch call makes it one request."""
         return [self.start(u, restore_from=r) for u, r in zip(units, restore_from, strict=True)]
 
+    def find_started(self, unit: Any, since: float) -> JobRef | None:
+        """After a start whose reply was lost: the run it may have made (active, started since
+        ``since``, epoch seconds). By default the active run ``find_active`` sees."""
+        return self.find_active(unit)
+
+    def older_active(self, unit: Any, ref: JobRef) -> JobRef | None:
+        """Right after starting ``ref``: an older active run of the same job, started by someone else
+        at the same moment. The lifecycle then stops ``ref`` and reattaches to the older run. A platform
+        whose start cannot make a second run (a unique key, a client token) keeps the default."""
+        return None
+
     @abstractmethod
     def status_call(self, ref: JobRef) -> ApiCall[JobStatus]:
         """One read-only call returning the normalised status (sent by the worker and the trigger)."""
@@ -78,8 +92,30 @@ class JobPlatform(ABC):
 
     def stop(self, ref: JobRef, *, savepoint: bool) -> Savepoint | None:
         """Ask the platform to stop the job; with ``savepoint`` take one first where the platform can."""
-        self.call(self.cancel_call(ref))
+        self.cancel(ref)
         return None
+
+    def cancel(self, ref: JobRef) -> None:
+        """Ask the platform to stop the job; when the call fails, the job's status decides."""
+        try:
+            self.call(self.cancel_call(ref))
+        except FlinkCloudApiError as exc:
+            self.confirm_stopping([ref], exc)
+
+    def confirm_stopping(self, refs: Sequence[JobRef], error: FlinkCloudApiError) -> None:
+        """After a stop request failed (its reply lost, or refused as already stopping): raise ``error``
+        unless every job is stopping or stopped, which is what the request asked for."""
+        for ref in refs:
+            status = self.call(self.status_call(ref))
+            if self.is_active(status):
+                raise error
+            log.warning(
+                "The stop request failed (%s), but %s is %s (native state %s), not running",
+                error,
+                self.describe(ref),
+                status.state.value,
+                status.native_state,
+            )
 
     def stop_many(self, refs: Sequence[JobRef], *, savepoint: bool) -> list[Savepoint | None]:
         """Stop several jobs; a platform with a batch call makes it one request."""

@@ -54,12 +54,46 @@ def _endpoint(conn_id: str, extra: dict[str, Any]) -> str | None:
 
 
 @dataclass(frozen=True)
+class WaitPolicy:
+    """How long the lifecycle waits on a platform, from the connection's extra.
+
+    ``read_timeout``: seconds a request may wait for its reply (a start that answers later is
+    ambiguous and is looked for, never resent). ``start_confirm_seconds``: how long to look for a job
+    after an ambiguous start before failing the try. ``poll_error_window``: how long polls may keep
+    failing (each after the transport's retries) before a wait gives up.
+    """
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    start_confirm_seconds: float = 60.0
+    poll_error_window: float = 180.0
+
+
+def _wait_policy(conn_id: str, extra: dict[str, Any]) -> WaitPolicy:
+    defaults = WaitPolicy()
+    values: dict[str, float] = {}
+    for name in ("connect_timeout", "read_timeout", "start_confirm_seconds", "poll_error_window"):
+        raw = extra.get(name, getattr(defaults, name))
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = -1.0
+        if isinstance(raw, bool) or not value > 0:
+            raise JobSpecError(
+                f"connection {conn_id!r}: extra {name} must be a positive number of seconds, got {raw!r}"
+            )
+        values[name] = value
+    return WaitPolicy(**values)
+
+
+@dataclass(frozen=True)
 class ConnectionSettings:
     """What every platform's connection carries."""
 
     conn_id: str
     endpoint: str | None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    wait: WaitPolicy = field(default_factory=WaitPolicy)
 
     @classmethod
     def common(cls, conn: ConnectionLike, extra: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +101,7 @@ class ConnectionSettings:
             "conn_id": conn.conn_id,
             "endpoint": _endpoint(conn.conn_id, extra),
             "retry": _retry_policy(conn.conn_id, extra),
+            "wait": _wait_policy(conn.conn_id, extra),
         }
 
     @classmethod

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -28,6 +28,9 @@ from airflow_provider_flinkcloud.core.errors import (
     FlinkCloudApiError,
     VendorErrorCodes,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_flinkcloud.core.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,11 @@ class PlatformClient(Protocol):
     base_url: str
     codes: VendorErrorCodes
     retry: RetryPolicy
+    # (connect, read) seconds.
+    timeouts: tuple[float, float]
+
+    @property
+    def settings(self) -> ConnectionSettings: ...
 
     def sign(self, request: ApiRequest, host: str, now: datetime) -> dict[str, str]: ...
 
@@ -175,6 +183,8 @@ class _Attempts:
     client: PlatformClient
     retry: RetryPolicy
     request: ApiRequest
+    # Epoch seconds after which no retry starts (the task's timeout).
+    deadline: float | None = None
     count: int = 0
 
     def read(self, call: ApiCall[T], response: ApiResponse) -> _Parsed[T] | FlinkCloudApiError:
@@ -207,6 +217,15 @@ class _Attempts:
         delay = self.retry.next_delay(self.count, error, retryable)
         if delay is None:
             raise error
+        if self.deadline is not None and time.time() + delay > self.deadline:
+            # Waiting as asked (Retry-After or backoff) would pass the task's timeout.
+            log.warning(
+                "%s; no retry of %s: waiting %.1fs would pass the timeout",
+                error,
+                self.request.operation,
+                delay,
+            )
+            raise error
         log.warning("%s; retrying %s in %.1fs", error, self.request.operation, delay)
         return delay
 
@@ -216,7 +235,7 @@ class SyncTransport:
     client: PlatformClient
     # The connection's policy (``client.retry``) unless given.
     retry: RetryPolicy | None = None
-    timeout: tuple[float, float] = (10.0, 60.0)
+    deadline: float | None = None
     session: requests.Session = field(default_factory=requests.Session)
 
     def send_once(self, request: ApiRequest) -> ApiResponse:
@@ -226,13 +245,13 @@ class SyncTransport:
             build_url(self.client.base_url, request),
             headers=headers,
             data=request.body or None,
-            timeout=self.timeout,
+            timeout=self.client.timeouts,
             allow_redirects=False,
         )
         return ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.content)
 
     def execute(self, call: ApiCall[T]) -> T:
-        attempts = _Attempts(self.client, self.retry or self.client.retry, call.request)
+        attempts = _Attempts(self.client, self.retry or self.client.retry, call.request, self.deadline)
         while True:
             try:
                 outcome = attempts.read(call, self.send_once(call.request))
@@ -266,6 +285,7 @@ def shared_async_client() -> httpx.AsyncClient:
 class AsyncTransport:
     client: PlatformClient
     retry: RetryPolicy | None = None
+    deadline: float | None = None
 
     async def send_once(self, request: ApiRequest) -> ApiResponse:
         headers = self.client.sign(request, host_header(self.client.base_url), datetime.now(timezone.utc))
@@ -274,11 +294,12 @@ class AsyncTransport:
             build_url(self.client.base_url, request),
             headers=headers,
             content=request.body or None,
+            timeout=httpx.Timeout(self.client.timeouts[1], connect=self.client.timeouts[0]),
         )
         return ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.content)
 
     async def execute(self, call: ApiCall[T]) -> T:
-        attempts = _Attempts(self.client, self.retry or self.client.retry, call.request)
+        attempts = _Attempts(self.client, self.retry or self.client.retry, call.request, self.deadline)
         while True:
             try:
                 outcome = attempts.read(call, await self.send_once(call.request))

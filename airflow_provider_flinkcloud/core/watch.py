@@ -20,9 +20,11 @@ from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobFaile
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Verdict, job_key
 from airflow_provider_flinkcloud.core.platform import JobPlatform
 
-# Rounds of polls in a row that may fail (each after the transport's own retries) before the watch
-# gives up; a non-retryable error (auth, invalid request, not found) ends it at once.
-DEFAULT_MAX_CONSECUTIVE_ERRORS = 8
+# How long polls may keep failing (each after the transport's own retries) before a watch gives up,
+# unless the connection says otherwise (extra ``poll_error_window``); a non-retryable error (auth,
+# invalid request, not found) ends it at once. Three minutes ride out a gateway restart or a minute
+# of 5xx and dropped connections.
+DEFAULT_POLL_ERROR_WINDOW = 180.0
 
 Outcome = JobStatus | FlinkCloudApiError
 
@@ -126,7 +128,8 @@ class JobWatch:
         awaited: str,
         poll_interval: float,
         deadline: float | None = None,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        error_window: float = DEFAULT_POLL_ERROR_WINDOW,
+        failing_since: float | None = None,
         multi_job: bool = False,
         log: logging.Logger | logging.LoggerAdapter[Any] | Any = None,
         last_logged: Mapping[str, str] | None = None,
@@ -140,7 +143,9 @@ class JobWatch:
         self.awaited = awaited
         self.poll_interval = poll_interval
         self.deadline = deadline
-        self.max_consecutive_errors = max_consecutive_errors
+        self.error_window = error_window
+        # When the current run of failed polls began (None while polls succeed).
+        self.failing_since = failing_since
         # A task over a list of jobs returns {"platform", "jobs": [...]}, even for a list of one.
         self.multi_job = multi_job
         self.log = log or logging.getLogger(__name__)
@@ -148,7 +153,7 @@ class JobWatch:
         self.clock = clock
         self.latest: dict[int, JobStatus] = {}
         self.waiting: list[int] = list(range(len(self.refs)))
-        self.failed_rounds = 0
+        self.failed_rounds = 0 if failing_since is None else 1
 
     # -- one round ---------------------------------------------------------------------------------
 
@@ -161,16 +166,26 @@ class JobWatch:
                 self._log_change(i, outcome)
         if errors:
             self.failed_rounds += 1
+            now = self.clock()
+            if self.failing_since is None:
+                self.failing_since = now
+            failing_for = now - self.failing_since
             fatal = next((e for e in errors if not self.platform.is_retryable(e)), None)
-            if fatal is not None or self.failed_rounds >= self.max_consecutive_errors:
-                error = fatal or errors[0]
-                message = f"{error} (after {self.failed_rounds} consecutive failed polls)"
+            if fatal is not None or (self.failed_rounds >= 2 and failing_for >= self.error_window):
+                message = (
+                    f"{self.failed_rounds} poll(s) in a row failed over {failing_for:.0f}s; last error: "
+                    f"{fatal or errors[-1]}"
+                )
                 return self.decision(Next.ERROR, message=message)
             self.log.warning(
-                "Polling failed (%s); %d round(s) in a row, polling on", errors[0], self.failed_rounds
+                "Polling failed (%s); %d poll(s) in a row over %.0fs, polling on for up to %.0fs",
+                errors[-1],
+                self.failed_rounds,
+                failing_for,
+                self.error_window,
             )
         else:
-            self.failed_rounds = 0
+            self.failed_rounds, self.failing_since = 0, None
             self.waiting = [i for i in self.waiting if self.verdict_of(self.latest[i]) is Verdict.WAITING]
             if not self.waiting:
                 failed = tuple(

@@ -7,7 +7,9 @@ API: https://support.huaweicloud.com/intl/en-us/api-dli/dli_02_0225.html.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +19,14 @@ from pydantic import BaseModel
 
 from airflow_provider_flinkcloud.base.hook import FlinkCloudHook
 from airflow_provider_flinkcloud.clients.huawei_dli import JOB_KINDS, PLATFORM, DliClient, batch_failures
-from airflow_provider_flinkcloud.core.errors import InvalidRequestError, JobSpecError
+from airflow_provider_flinkcloud.core.errors import (
+    FlinkCloudApiError,
+    InvalidRequestError,
+    JobSpecError,
+    NotFoundError,
+    StartUnconfirmedError,
+    took_no_effect,
+)
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Savepoint
 from airflow_provider_flinkcloud.core.settings import AccessKeySettings
 from airflow_provider_flinkcloud.core.transport import ApiCall, ApiResponse
@@ -147,14 +156,50 @@ class DliFlinkHook(FlinkCloudHook[DliClient], platform=HUAWEI_DLI):
         body = unit.spec.body()
         existing = self._named_job(unit.spec.name)
         if existing is None:
-            created = self.call(self.client.create_job_call(unit.kind, body))
-            ref = self._ref(created.job_id, unit.spec.name)
+            ref = self.one_of_its_name(unit.spec.name, self.create(unit.kind, unit.spec.name, body))
             log.info("Created %s", self.describe(ref))
             return ref, True
         self.call(self.client.update_job_call(unit.kind, existing.job_id, body))
         ref = self._ref(existing.job_id, existing.name)
         log.info("Updated %s with the given definition", self.describe(ref))
         return ref, False
+
+    def create(self, kind: JobKind, name: str, body: dict[str, Any]) -> int:
+        """Create the job once and return its id; a create that got no clear answer is looked for by
+        name (the job's key here), never sent again on a guess."""
+        try:
+            return self.call(self.client.create_job_call(kind, body)).job_id
+        except FlinkCloudApiError as exc:
+            if took_no_effect(exc):
+                raise
+            give_up = time.time() + self.client.settings.wait.start_confirm_seconds
+            while True:
+                jobs = self.find_jobs_by_name(name)
+                if jobs:
+                    log.warning("The create request got no clear answer (%s), but the job exists", exc)
+                    return min(job.job_id for job in jobs)
+                if time.time() >= give_up:
+                    raise StartUnconfirmedError(
+                        f"could not confirm whether DLI created the job {name!r} ({exc}); a retry looks "
+                        "again before creating"
+                    ) from exc
+                time.sleep(1.0)
+
+    def one_of_its_name(self, name: str, job_id: int) -> JobRef:
+        """Right after creating: another task may have created a job of this name at the same moment.
+        The oldest (lowest id) stays and the other is deleted, so the name keeps naming one job."""
+        ids = sorted(job.job_id for job in self.find_jobs_by_name(name)) or [job_id]
+        if ids[0] != job_id:
+            log.warning(
+                "Another task created DLI Flink job %s (%s) at the same moment: deleting job %s, made by "
+                "this task, and using the older",
+                ids[0],
+                name,
+                job_id,
+            )
+            with contextlib.suppress(NotFoundError):  # the other task's check removed it already
+                self.call(self.client.delete_job_call(job_id))
+        return self._ref(ids[0], name)
 
     def start(self, unit: DliJobUnit, *, restore_from: Savepoint | None = None) -> JobRef:
         return self.start_many([unit], [restore_from])[0]
@@ -236,9 +281,11 @@ class DliFlinkHook(FlinkCloudHook[DliClient], platform=HUAWEI_DLI):
         return self.stop_many([ref], savepoint=savepoint)[0]
 
     def stop_many(self, refs: Sequence[JobRef], *, savepoint: bool) -> list[Savepoint | None]:
-        self.call(
-            self._batch_call("stop", refs, partial(self.client.stop_jobs_call, trigger_savepoint=savepoint))
-        )
+        stop = partial(self.client.stop_jobs_call, trigger_savepoint=savepoint)
+        try:
+            self.call(self._batch_call("stop", refs, stop))
+        except FlinkCloudApiError as exc:
+            self.confirm_stopping(refs, exc)
         # DLI resumes from the job's latest savepoint; there is no savepoint id to carry.
         return [{"job_id": ref["job_id"], "resume_savepoint": "true"} if savepoint else None for ref in refs]
 

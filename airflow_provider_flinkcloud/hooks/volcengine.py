@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from airflow_provider_flinkcloud.base.hook import FlinkCloudHook
+from airflow_provider_flinkcloud.base.hook import FlinkCloudHook, recall_id, remember_id
 from airflow_provider_flinkcloud.clients.volcengine import (
     LIST_PAGE_SIZE,
     PLATFORM,
@@ -39,8 +39,26 @@ from airflow_provider_flinkcloud.registry import VOLCENGINE
 
 log = logging.getLogger(__name__)
 
+# Instances that started this long before a start request was sent still count as its own (clocks).
+CLOCK_SKEW_SECONDS = 5.0
 SAVEPOINT_DONE = frozenset({"SUCCESS", "SUCCEEDED", "COMPLETED", "COMPLETE", "FINISHED"})
 SAVEPOINT_FAILED = frozenset({"FAILED", "FAIL", "ERROR", "CANCELED", "CANCELLED"})
+
+
+def start_ms(record: InstanceRecord) -> float | None:
+    # StartTime's format is not documented; epoch milliseconds are read, anything else is unknown.
+    text = record.start_time or ""
+    return float(text) if text.isdigit() else None
+
+
+def started_order(record: InstanceRecord) -> tuple[float, int]:
+    """Sort key of instances, oldest first: the start time, then the id (ids grow with time)."""
+    started = start_ms(record)
+    return (float("inf") if started is None else started, int(record.id) if record.id.isdigit() else 0)
+
+
+def app_memory_key(project_id: str, unique_key: str) -> str:
+    return f"volcengine/{project_id}/{unique_key}"
 
 
 def instance_ref(instance_id: str, application_id: str | None, project_id: str | None) -> JobRef:
@@ -114,23 +132,57 @@ class VolcengineFlinkHook(FlinkCloudHook[VolcengineFlinkClient], platform=VOLCEN
                 return ids
             page += 1
 
+    def active_instances(self, project_id: str, application_id: str) -> list[InstanceRecord]:
+        return [
+            record
+            for state in ACTIVE_INSTANCE_STATES
+            for record in self.list_instances(project_id, application_id, state)
+        ]
+
     def active_instance(self, project_id: str, application_id: str) -> JobRef | None:
-        for state in ACTIVE_INSTANCE_STATES:
-            for record in self.list_instances(project_id, application_id, state):
-                return instance_ref(record.id, application_id, project_id)
-        return None
+        records = sorted(self.active_instances(project_id, application_id), key=started_order)
+        return instance_ref(records[0].id, application_id, project_id) if records else None
+
+    def application_of(self, unit: VolcengineFlinkStartSpec) -> str | None:
+        """The AppId of the application ``unit`` names: its ``Id``, or the one its ``UniqueKey`` got.
+
+        Volcengine identifies an application by ``UniqueKey`` (unique in the project) or ``Id``, never by
+        ``JobName``, and no read call shows the key; the AppId a start returned is remembered for the key.
+        """
+        if unit.application_id:
+            return unit.application_id
+        assert unit.app is not None and unit.app.unique_key  # the spec model requires one of them
+        return recall_id(app_memory_key(unit.project_id, unit.app.unique_key))
 
     def find_active(self, unit: VolcengineFlinkStartSpec) -> JobRef | None:
-        if unit.application_id:
-            application_ids = [unit.application_id]
-        else:
-            assert unit.app is not None  # the spec model requires App or ApplicationId
-            application_ids = self.find_applications(unit.project_id, unit.app.job_name)
-        for application_id in application_ids:
-            found = self.active_instance(unit.project_id, application_id)
-            if found:
-                return found
+        application_id = self.application_of(unit)
+        return self.active_instance(unit.project_id, application_id) if application_id else None
+
+    def find_started(self, unit: VolcengineFlinkStartSpec, since: float) -> JobRef | None:
+        found = self.find_active(unit)
+        if found is not None or unit.app is None:
+            return found
+        # A first start of this UniqueKey: its AppId is not known yet, so look for an instance of an
+        # application of this JobName that started since the request was sent.
+        for application_id in self.find_applications(unit.project_id, unit.app.job_name):
+            for record in self.active_instances(unit.project_id, application_id):
+                started_ms = start_ms(record)
+                if started_ms is None or started_ms >= (since - CLOCK_SKEW_SECONDS) * 1000:
+                    return instance_ref(record.id, application_id, unit.project_id)
         return None
+
+    def older_active(self, unit: VolcengineFlinkStartSpec, ref: JobRef) -> JobRef | None:
+        # StartApplicationInstance starts another instance even while one runs, so two tasks that start
+        # the same application at once make two: the older stays.
+        application_id, project_id = ref.get("application_id"), ref.get("project_id") or unit.project_id
+        if not application_id:
+            return None
+        records = sorted(self.active_instances(project_id, application_id), key=started_order)
+        ours = next((r for r in records if r.id == ref["instance_id"]), None)
+        older = [r for r in records if r.id != ref["instance_id"]]
+        if ours is not None:
+            older = [r for r in older if started_order(r) < started_order(ours)]
+        return instance_ref(older[0].id, application_id, project_id) if older else None
 
     def start(self, unit: VolcengineFlinkStartSpec, *, restore_from: Savepoint | None = None) -> JobRef:
         restore = unit.restore_strategy
@@ -140,6 +192,8 @@ class VolcengineFlinkHook(FlinkCloudHook[VolcengineFlinkClient], platform=VOLCEN
             application_id = restore_from.get("application_id") or application_id
         request = StartApplicationInstanceRequest(id=application_id, app=unit.app, restore_strategy=restore)
         result = self.call(self.client.start_call(request))
+        if unit.app is not None and unit.app.unique_key:
+            remember_id(app_memory_key(unit.project_id, unit.app.unique_key), result.id)
         return instance_ref(result.instance_id, result.id, unit.project_id)
 
     # -- watching and stopping ---------------------------------------------------------------------
@@ -170,7 +224,7 @@ class VolcengineFlinkHook(FlinkCloudHook[VolcengineFlinkClient], platform=VOLCEN
 
     def stop(self, ref: JobRef, *, savepoint: bool) -> Savepoint | None:
         taken = self.take_savepoint(ref) if savepoint else None
-        self.call(self.cancel_call(ref))
+        self.cancel(ref)
         return taken
 
     def list_savepoints(self, application_id: str) -> list[SavepointInfo]:
@@ -188,6 +242,8 @@ class VolcengineFlinkHook(FlinkCloudHook[VolcengineFlinkClient], platform=VOLCEN
             if not any(s.description == description for s in self.list_savepoints(application_id)):
                 raise
         deadline = time.time() + self.savepoint_timeout
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
         while True:
             mine = [s for s in self.list_savepoints(application_id) if s.description == description]
             status = (mine[0].status or "").upper() if mine else ""

@@ -51,7 +51,9 @@ def test_retried_create_whose_reply_was_lost_makes_no_second_job(make_dag, dli_c
     assert counter(emulator, "creates_by_name", "clickstream-sessionizer") == 1
     assert counter(emulator, "runs_by_name", "clickstream-sessionizer") == 1
     assert len(jobs(emulator)) == 1
-    assert "did not take effect; starting again" in task_logs()
+    logs = task_logs()
+    assert "The create request got no clear answer" in logs and "but the job exists" in logs
+    assert "did not take effect" not in logs
 
 
 def test_a_second_definition_of_the_same_name_updates_the_job(make_dag, dli_conn, emulator) -> None:

@@ -26,7 +26,7 @@ from airflow_provider_flinkcloud.core.errors import (
 )
 from airflow_provider_flinkcloud.core.forms import access_key_form
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Savepoint
-from airflow_provider_flinkcloud.core.settings import ConnectionSettings
+from airflow_provider_flinkcloud.core.settings import ConnectionSettings, WaitPolicy
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 from airflow_provider_flinkcloud.core.transport import ApiCall, ApiRequest, ApiResponse, RetryPolicy, T
 from airflow_provider_flinkcloud.registry import PlatformSpec
@@ -42,6 +42,7 @@ FAKE = PlatformSpec(
     doc_url="https://example.invalid/fake",
 )
 STATES = StateTable("Fake Flink", {s.lower(): s for s in JobState})
+WAIT = WaitPolicy(start_confirm_seconds=0.2, poll_error_window=0.5)
 
 
 class FakeCloud:
@@ -104,9 +105,10 @@ class FakeClient:
     base_url = "memory://fake"
     codes = VendorErrorCodes(transient=frozenset({"Busy"}))
     retry = RetryPolicy(max_attempts=1)
+    timeouts = (1.0, 1.0)
 
     def __init__(self, settings: ConnectionSettings | None = None) -> None:
-        self.settings = settings
+        self.settings = settings or ConnectionSettings(conn_id="fake", endpoint=None, wait=WAIT)
 
     def sign(self, request: ApiRequest, host: str, now: datetime) -> dict[str, str]:
         return {}

@@ -66,24 +66,42 @@ def test_unknown_state_keeps_waiting() -> None:
     assert watch().observe({0: status(JobState.UNKNOWN)}).next is Next.WAIT
 
 
-def test_transient_errors_are_ridden_out_up_to_the_bound() -> None:
-    w = watch(max_consecutive_errors=3)
+def test_transient_errors_are_ridden_out_for_the_error_window() -> None:
+    clock = Clock()
+    w = watch(error_window=60.0, clock=clock)
     assert w.observe({0: error()}).next is Next.WAIT
+    clock.now += 30
     assert w.observe({0: error()}).next is Next.WAIT
-    # A good round resets the count.
+    # A good poll ends the run of failures: the window starts again at the next one.
+    clock.now += 30
     assert w.observe({0: status(JobState.PENDING)}).next is Next.WAIT
     assert w.observe({0: error()}).next is Next.WAIT
+    clock.now += 59
     assert w.observe({0: error()}).next is Next.WAIT
+    clock.now += 1
     decision = w.observe({0: error()})
     assert decision.next is Next.ERROR
-    assert "after 3 consecutive failed polls" in decision.message and "no luck" in decision.message
+    assert decision.message.startswith("3 poll(s) in a row failed over 60s; last error: ")
+    assert "no luck" in decision.message
     with pytest.raises(WatchError, match="watching fake job 7 failed"):
         w.settle(decision)
 
 
+def test_one_failed_poll_never_ends_the_watch_even_after_the_window() -> None:
+    clock = Clock()
+    w = watch(error_window=1.0, clock=clock, failing_since=None)
+    assert w.observe({0: error()}).next is Next.WAIT
+
+
+def test_the_window_runs_on_from_where_the_worker_left_it() -> None:
+    clock = Clock()
+    w = watch(error_window=60.0, clock=clock, failing_since=clock.now - 61)
+    assert w.observe({0: error()}).next is Next.ERROR
+
+
 def test_a_non_retryable_error_ends_the_watch_at_once() -> None:
     decision = watch().observe({0: error(AuthError)})
-    assert decision.next is Next.ERROR and "after 1 consecutive failed polls" in decision.message
+    assert decision.next is Next.ERROR and decision.message.startswith("1 poll(s) in a row failed")
 
 
 def test_the_deadline_ends_the_watch_and_shortens_the_last_pause() -> None:
