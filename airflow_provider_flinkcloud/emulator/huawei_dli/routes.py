@@ -134,6 +134,7 @@ class HuaweiDliPlatform(Platform):
             "creates_by_name": dict(self.state.creates_by_name),
             "runs_by_name": dict(self.state.runs_by_name),
             "stops_by_name": dict(self.state.stops_by_name),
+            "deletes_by_name": dict(self.state.deletes_by_name),
         }
 
     def snapshot(self) -> JSONObject:
