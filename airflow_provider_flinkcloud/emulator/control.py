@@ -29,6 +29,7 @@ class PlatformCounters(TypedDict, total=False):
     creates_by_name: dict[str, int]
     runs_by_name: dict[str, int]
     stops_by_name: dict[str, int]
+    deletes_by_name: dict[str, int]
 
 
 class EmulatorControlError(Exception):

@@ -204,9 +204,12 @@ class EmulatorContext:
 
 
 class Platform(ABC):
-    """One emulated job platform. Subclasses set ``name`` and answer in their own envelope."""
+    """One emulated job platform: subclasses set ``name`` and ``max_body_bytes``, answer in their envelope."""
 
     name: ClassVar[str]
+    # The largest request body the platform's gateway takes. The server refuses a larger one with
+    # too_large_response() from its declared length, before reading it (and stops reading a chunked one).
+    max_body_bytes: ClassVar[int]
 
     def __init__(self, ctx: EmulatorContext) -> None:
         self.ctx = ctx
@@ -233,6 +236,18 @@ class Platform(ABC):
         headers: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         """An error in the platform's own envelope."""
+
+    @abstractmethod
+    def malformed_response(self, request: ApiRequest, detail: str) -> ApiResponse:
+        """HTTP 400 in the platform's envelope for a request whose body framing is broken.
+
+        A bad ``Content-Length`` or chunk size, or a body shorter than declared: the server read no body
+        (``request.body`` is empty) and closes the connection after this reply. ``detail`` says what is wrong.
+        """
+
+    @abstractmethod
+    def too_large_response(self, request: ApiRequest) -> ApiResponse:
+        """HTTP 413 in the platform's envelope for a body over ``max_body_bytes`` (not read; body empty)."""
 
     @abstractmethod
     def fault_code(self, status: int) -> tuple[str, str]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
+import re
 import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -40,6 +43,110 @@ FLINK_REST_PREFIX = "/_flink/"
 FAULT_KINDS = ("status", "delay", "drop", "lose_response", "late_response")
 # The kinds that wait for ``delay_seconds``, which they therefore require.
 DELAYED_KINDS = ("delay", "late_response")
+# The body limit of the control API, the Flink REST stubs and paths no platform claims; each platform
+# declares its gateway's own (Platform.max_body_bytes).
+EMULATOR_MAX_BODY_BYTES = 1024 * 1024
+# Chunked framing: the longest chunk-size or trailer line, and how much trailer is read at all.
+MAX_CHUNK_LINE_BYTES = 4096
+MAX_TRAILER_BYTES = 64 * 1024
+# After refusing a body, how long the rest of it is read and discarded, so that closing the socket with
+# unread data does not reset the connection before the client has read the reply.
+LINGER_SECONDS = 2.0
+
+_DIGITS = re.compile(rb"[0-9]+")
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+
+
+class BodyRefused(Exception):
+    """A request body the server does not read: broken framing (``status`` 400) or over the limit (413)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def _too_large(limit: int) -> BodyRefused:
+    return BodyRefused(413, f"the body is larger than the limit of {limit} bytes")
+
+
+def _declared_length(headers: Message) -> int:
+    """The ``Content-Length`` (0 when absent); a value that is not one non-negative number is refused."""
+    values = [part.strip() for value in headers.get_all("Content-Length") or () for part in value.split(",")]
+    if not values:
+        return 0
+    for value in values:
+        if value.startswith("-") and _DIGITS.fullmatch(value[1:].encode()):
+            raise BodyRefused(400, f"Content-Length {value!r} is negative")
+        if not _DIGITS.fullmatch(value.encode("utf-8", "replace")):
+            raise BodyRefused(400, f"Content-Length {value!r} is not a number of bytes")
+    if len({int(value) for value in values}) > 1:
+        raise BodyRefused(400, f"the request declares different Content-Lengths {values}")
+    return int(values[0])
+
+
+def _read_exactly(rfile: io.BufferedIOBase, size: int, what: str) -> bytes:
+    try:
+        data = rfile.read(size)
+    except TimeoutError:
+        raise BodyRefused(400, f"{what} did not arrive in time: the client sent less than declared") from None
+    if len(data) < size:
+        raise BodyRefused(400, f"{what} ended after {len(data)} of {size} bytes")
+    return data
+
+
+def _read_line(rfile: io.BufferedIOBase, what: str) -> bytes:
+    try:
+        line = rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
+    except TimeoutError:
+        raise BodyRefused(400, f"the chunked body did not arrive in time: {what} is missing") from None
+    if not line:
+        raise BodyRefused(400, f"the chunked body ended before {what}")
+    if len(line) > MAX_CHUNK_LINE_BYTES or not line.endswith(b"\n"):
+        raise BodyRefused(400, f"{what} is longer than {MAX_CHUNK_LINE_BYTES} bytes")
+    return line
+
+
+def _read_chunked(rfile: io.BufferedIOBase, limit: int) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body (RFC 9112 section 7.1), refused once it exceeds ``limit``."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        line = _read_line(rfile, "a chunk size")
+        size_text = line.split(b";", 1)[0].strip()
+        if not _HEX.fullmatch(size_text):
+            shown = size_text.decode("latin-1")
+            raise BodyRefused(400, f"the chunk size {shown!r} is not a hexadecimal number")
+        size = int(size_text, 16)
+        if size == 0:
+            break
+        total += size
+        if total > limit:
+            raise _too_large(limit)
+        chunks.append(_read_exactly(rfile, size, "a chunk"))
+        if _read_line(rfile, "the end of a chunk") not in (b"\r\n", b"\n"):
+            raise BodyRefused(400, "a chunk is longer than its size says")
+    trailer = 0
+    while (line := _read_line(rfile, "the end of the chunked body")) not in (b"\r\n", b"\n"):
+        trailer += len(line)
+        if trailer > MAX_TRAILER_BYTES:
+            raise BodyRefused(400, f"the chunked body's trailer is longer than {MAX_TRAILER_BYTES} bytes")
+    return b"".join(chunks)
+
+
+def read_body(rfile: io.BufferedIOBase, headers: Message, limit: int) -> bytes:
+    """The request body, at most ``limit`` bytes; :class:`BodyRefused` when it cannot or must not be read.
+
+    A declared ``Content-Length`` over ``limit`` is refused before anything is read; a chunked body as soon
+    as its chunk sizes add up to more. A body shorter than declared is refused once the client closes its
+    side or the socket's timeout (the handler's) passes.
+    """
+    if headers.get("Transfer-Encoding", "").lower() == "chunked":
+        return _read_chunked(rfile, limit)
+    length = _declared_length(headers)
+    if length > limit:
+        raise _too_large(limit)
+    return _read_exactly(rfile, length, "the body") if length > 0 else b""
 
 
 @dataclass
@@ -100,6 +207,9 @@ class EmulatorCore:
         for name, platform in self.platforms.items():
             if platform.name != name:
                 raise TypeError(f"the backend {name!r} builds a platform named {platform.name!r}")
+            limit = getattr(platform, "max_body_bytes", None)
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise TypeError(f"the platform {name!r} declares no max_body_bytes (got {limit!r})")
         self._faults: list[Fault] = []
         self._next_fault_id = 1
         self._calls: dict[str, Counter[str]] = {}
@@ -108,12 +218,43 @@ class EmulatorCore:
 
     # -- API traffic -----------------------------------------------------------------------------
 
+    @staticmethod
+    def _is_control(request: ApiRequest) -> bool:
+        return request.path.startswith(CONTROL_PREFIX) or request.path == CONTROL_PREFIX.rstrip("/")
+
+    def _claimant(self, request: ApiRequest) -> Platform | None:
+        """The platform that answers ``request``; None for the control API, Flink REST and unclaimed paths."""
+        if self._is_control(request) or request.path.startswith(FLINK_REST_PREFIX):
+            return None
+        return next((p for p in self.platforms.values() if p.claims(request)), None)
+
+    def max_body_bytes(self, request: ApiRequest) -> int:
+        """The largest body accepted for ``request`` (read from its method, path and query only)."""
+        platform = self._claimant(request)
+        return platform.max_body_bytes if platform is not None else EMULATOR_MAX_BODY_BYTES
+
+    def refuse_body(self, request: ApiRequest, refused: BodyRefused) -> ApiResponse:
+        """The answer to a request whose body was not read, in the envelope of whoever serves its path.
+
+        Such a request never reaches the platform's handler: it is neither counted nor matched by faults,
+        as a gateway refuses it before the service sees it.
+        """
+        platform = self._claimant(request)
+        if platform is not None:
+            with self.ctx.lock:
+                if refused.status == 413:
+                    return platform.too_large_response(request)
+                return platform.malformed_response(request, refused.detail)
+        if request.path.startswith(FLINK_REST_PREFIX):
+            return json_response(refused.status, {"errors": [refused.detail]})
+        return json_response(refused.status, {"error": refused.detail})
+
     def dispatch(self, request: ApiRequest) -> ApiResponse:
-        if request.path.startswith(CONTROL_PREFIX) or request.path == CONTROL_PREFIX.rstrip("/"):
+        if self._is_control(request):
             return self._control(request)
         if request.path.startswith(FLINK_REST_PREFIX):
             return self._flink_rest(request)
-        platform = next((p for p in self.platforms.values() if p.claims(request)), None)
+        platform = self._claimant(request)
         if platform is None:
             return json_response(
                 404, {"error": f"no emulated platform serves {request.method} {request.path}"}
@@ -341,22 +482,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             super().log_message(format, *args)
 
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
     def _serve(self) -> None:
-        body = self._read_body()
         url = urlsplit(self.path)
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
@@ -366,11 +492,20 @@ class _Handler(BaseHTTPRequestHandler):
             path=url.path or "/",
             query_string=url.query,
             headers=headers,
-            body=body,
+            body=b"",
             client_host=str(self.client_address[0]),
         )
+        core = self.server.core
         try:
-            response = self.server.core.dispatch(request)
+            try:
+                body = read_body(self.rfile, self.headers, core.max_body_bytes(request))
+            except BodyRefused as refused:
+                log.info("flinkcloud-emulator refused %s %s: %s", self.command, self.path, refused.detail)
+                # Where the next request would start is unknown: answer, then close the connection.
+                self._reply(core.refuse_body(request, refused), close=True)
+                self._linger()
+                return
+            response = core.dispatch(replace(request, body=body))
         except Exception:
             # A bug in one handler must not take the server down for every other test.
             log.exception("flinkcloud-emulator failed on %s %s", self.command, self.path)
@@ -380,16 +515,34 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        self._reply(response, close=self.server.stopping)
+
+    def _reply(self, response: ApiResponse, *, close: bool) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
-        if self.server.stopping:
+        if close:
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _linger(self) -> None:
+        """Half-close after a refusal, then discard what the client still sends (``LINGER_SECONDS`` at most).
+
+        Closing a socket with unread data makes the kernel reset the connection, which can destroy the reply
+        before the client reads it. Nothing read here is kept.
+        """
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_SECONDS
+            while (remaining := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(remaining)
+                if not self.connection.recv(64 * 1024):
+                    return
 
 
 class _Server(ThreadingHTTPServer):

@@ -33,6 +33,8 @@ Operation = Callable[[DliState, ApiRequest, Mapping[str, str]], ApiResponse]
 
 RUN_DELIVERED_MESSAGE = "The request for submitting DLI jobs is delivered successfully."
 STOP_DELIVERED_MESSAGE = "The request for stopping DLI jobs is successfully delivered."
+# The documented example response of DeleteFlinkJob (same sources as delete_job).
+DELETED_MESSAGE = "The job is deleted successfully."
 
 
 # -- create / update ------------------------------------------------------------------------------
@@ -164,9 +166,12 @@ def list_jobs(state: DliState, request: ApiRequest, params: Mapping[str, str]) -
 
 def delete_job(state: DliState, request: ApiRequest, params: Mapping[str, str]) -> ApiResponse:
     job = state.job(params["project_id"], params["job_id"])
-    # A job in any state can be deleted; a running one is stopped with it.
-    del state.jobs[job.id]
-    return respond({"is_success": "true", "message": "The job is successfully deleted."})
+    # "This API is used to delete a Flink job in any state"
+    # (https://github.com/opentelekomcloud-docs/data-lake-insight/blob/main/api-ref/source/flink_job-related_apis/deleting_a_job.rst,
+    # https://support.huaweicloud.com/intl/en-us/api-dli/dli_02_0242.html): a running job is not refused
+    # but stopped with it. An unknown id is DLI.16001, as for the other job routes.
+    state.delete(job)
+    return respond({"is_success": "true", "message": DELETED_MESSAGE})
 
 
 # -- batch run / stop -----------------------------------------------------------------------------

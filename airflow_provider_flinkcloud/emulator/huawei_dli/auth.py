@@ -59,7 +59,8 @@ DEFAULT_CREDENTIALS = (
 # (https://support.huaweicloud.com/devg-apisign/api-sign-0001.html).
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 # AK/SK-signed requests may carry at most 12 MB of body
-# (https://support.huaweicloud.com/intl/en-us/api-mrs/mrs_02_0009.html).
+# (https://support.huaweicloud.com/intl/en-us/api-mrs/mrs_02_0009.html); the API gateway refuses a larger
+# one (https://support.huaweicloud.com/intl/en-us/apig_faq/apig-faq-180606013.html) with 413 APIG.0201.
 MAX_BODY_BYTES = 12 * 1024 * 1024
 # A project id is up to 64 letters and digits
 # (https://github.com/opentelekomcloud-docs/data-lake-insight/blob/main/api-ref/source/flink_job-related_apis/listing_jobs.rst).

@@ -39,6 +39,16 @@ def gateway_auth(message: str) -> DliError:
     return DliError(401, "APIG.0301", GATEWAY_AUTH_PREFIX + message)
 
 
+# The gateway's answers to a request it cannot parse and to a body over its limit
+# (https://support.huaweicloud.com/intl/en-us/usermanual-apig/apig-ug-180530090.html).
+def bad_request() -> DliError:
+    return DliError(400, "APIG.0201", "Bad request.")
+
+
+def entity_too_large() -> DliError:
+    return DliError(413, "APIG.0201", "Request entity too large.")
+
+
 _FAULT_CODES: dict[int, tuple[str, str]] = {
     401: ("APIG.0301", SIGNATURE_FAIL_MESSAGE),
     403: ("APIG.0302", "The IAM user is not authorized to access the API."),

@@ -82,6 +82,7 @@ def no_such_api(request: ApiRequest) -> DliError:
 
 class HuaweiDliPlatform(Platform):
     name = "huawei_dli"
+    max_body_bytes = auth.MAX_BODY_BYTES
 
     def __init__(self, ctx: EmulatorContext) -> None:
         super().__init__(ctx)
@@ -107,14 +108,15 @@ class HuaweiDliPlatform(Platform):
                 raise no_such_api(request)
             operation, params = matched
             if len(request.body) > auth.MAX_BODY_BYTES:
-                raise DliError(413, "APIG.0201", "Request entity too large.")
+                # The server refuses such a body before reading it; this covers a core driven directly.
+                raise responses.entity_too_large()
             auth.authenticate(request, self.credentials, params["project_id"], self.ctx.clock())
             handler = OPERATIONS.get(operation)
             if handler is None:
                 raise DliError(501, "DLI.0007", f"flinkcloud-emulator does not model {operation}.")
             return handler(self.state, request, params)
         except DliError as exc:
-            return responses.error_response(exc.status, exc.code, exc.message)
+            return self._error(exc)
 
     def error_response(
         self,
@@ -126,6 +128,17 @@ class HuaweiDliPlatform(Platform):
     ) -> ApiResponse:
         return responses.error_response(status, code, message, headers)
 
+    def malformed_response(self, request: ApiRequest, detail: str) -> ApiResponse:
+        # The gateway's message is fixed; the server logs the detail.
+        return self._error(responses.bad_request())
+
+    def too_large_response(self, request: ApiRequest) -> ApiResponse:
+        return self._error(responses.entity_too_large())
+
+    @staticmethod
+    def _error(exc: DliError) -> ApiResponse:
+        return responses.error_response(exc.status, exc.code, exc.message)
+
     def fault_code(self, status: int) -> tuple[str, str]:
         return responses.fault_code(status)
 
@@ -134,6 +147,7 @@ class HuaweiDliPlatform(Platform):
             "creates_by_name": dict(self.state.creates_by_name),
             "runs_by_name": dict(self.state.runs_by_name),
             "stops_by_name": dict(self.state.stops_by_name),
+            "deletes_by_name": dict(self.state.deletes_by_name),
         }
 
     def snapshot(self) -> JSONObject:

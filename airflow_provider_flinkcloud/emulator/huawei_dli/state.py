@@ -148,7 +148,7 @@ class JobIds:
 
 
 class DliState:
-    """Every job and pending failure, with the create/run/stop counters; emptied by a reset."""
+    """Every job and pending failure, with the create/run/stop/delete counters; emptied by a reset."""
 
     def __init__(self, ctx: EmulatorContext, ids: JobIds) -> None:
         self.ctx = ctx
@@ -158,6 +158,7 @@ class DliState:
         self.creates_by_name: Counter[str] = Counter()
         self.runs_by_name: Counter[str] = Counter()
         self.stops_by_name: Counter[str] = Counter()
+        self.deletes_by_name: Counter[str] = Counter()
         self._run_seq = 0
 
     def job(self, project_id: str, raw_id: str) -> Job:
@@ -231,3 +232,8 @@ class DliState:
             )
         job.updated_at = now
         self.stops_by_name[job.name] += 1
+
+    def delete(self, job: Job) -> None:
+        """Forget ``job`` whatever its status (an active run ends with it); its id is never minted again."""
+        del self.jobs[job.id]
+        self.deletes_by_name[job.name] += 1

@@ -43,6 +43,10 @@ DEFAULT_CREDENTIALS = (
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 X_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _SHORT_DATE = re.compile(r"\d{8}")
+# Volcengine documents no request body limit for its OpenAPI gateway that could be found; 10 MB is a
+# conservative stand-in (the Flink actions' bodies are a few KB). Over it: 413 RequestEntityTooLarge,
+# the emulator's own code, as no documented one exists either.
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 SIGNATURE_MISMATCH_MESSAGE = (
     "The request signature we calculated does not match the signature you provided. "

@@ -67,6 +67,19 @@ def app_not_found() -> VolcengineError:
     return VolcengineError(200, "default system error", APP_NOT_FOUND_MESSAGE)
 
 
+def malformed_request(detail: str) -> VolcengineError:
+    # InvalidParameter is the platform's common code for a request it cannot parse ("Data unmarshal
+    # failed", https://www.volcengine.com/docs/6406/113579); the message says what is wrong.
+    return VolcengineError(400, "InvalidParameter", f"The request is malformed: {detail}.")
+
+
+def entity_too_large(limit: int) -> VolcengineError:
+    # Undocumented code (see volcengine.auth.MAX_BODY_BYTES).
+    return VolcengineError(
+        413, "RequestEntityTooLarge", f"The request body is larger than the limit of {limit} bytes."
+    )
+
+
 def invalid_state(message: str) -> VolcengineError:
     # Undocumented; the emulator refuses what the state of a job or instance does not allow.
     return VolcengineError(400, "InvalidState", message)

@@ -20,7 +20,11 @@ from airflow_provider_flinkcloud.emulator.platform import (
 )
 from airflow_provider_flinkcloud.emulator.volcengine import responses
 from airflow_provider_flinkcloud.emulator.volcengine.actions import ACTIONS
-from airflow_provider_flinkcloud.emulator.volcengine.auth import DEFAULT_CREDENTIALS, authenticate
+from airflow_provider_flinkcloud.emulator.volcengine.auth import (
+    DEFAULT_CREDENTIALS,
+    MAX_BODY_BYTES,
+    authenticate,
+)
 from airflow_provider_flinkcloud.emulator.volcengine.flink_rest import flink_rest
 from airflow_provider_flinkcloud.emulator.volcengine.responses import VolcengineError, missing_parameter
 from airflow_provider_flinkcloud.emulator.volcengine.state import VolcengineState
@@ -64,6 +68,7 @@ def resolve_action(request: ApiRequest) -> str:
 
 class VolcenginePlatform(Platform):
     name = "volcengine"
+    max_body_bytes = MAX_BODY_BYTES
 
     def __init__(self, ctx: EmulatorContext) -> None:
         super().__init__(ctx)
@@ -99,6 +104,15 @@ class VolcenginePlatform(Platform):
         code_n: int | None = None,
     ) -> ApiResponse:
         return responses.error_response(request, self.ctx.clock(), status, code, message, headers, code_n)
+
+    def _error(self, request: ApiRequest, exc: VolcengineError) -> ApiResponse:
+        return self.error_response(request, exc.status, exc.code, exc.message, exc.headers, exc.code_n)
+
+    def malformed_response(self, request: ApiRequest, detail: str) -> ApiResponse:
+        return self._error(request, responses.malformed_request(detail))
+
+    def too_large_response(self, request: ApiRequest) -> ApiResponse:
+        return self._error(request, responses.entity_too_large(self.max_body_bytes))
 
     def fault_code(self, status: int) -> tuple[str, str]:
         return responses.fault_code(status)

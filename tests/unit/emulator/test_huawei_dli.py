@@ -778,15 +778,56 @@ def test_update_validation_and_kind(dli: Dli) -> None:
     assert missing.json()["error_code"] == "DLI.16001"
 
 
+DELETED = {"is_success": "true", "message": "The job is deleted successfully."}
+
+
 def test_delete_and_ids_are_never_reused(dli: Dli, control: EmulatorControl) -> None:
     job_id = dli.create_jar("temporary")
     dli.run(job_id)
-    deleted = dli.ok("DELETE", f"streaming/jobs/{job_id}")
-    assert deleted == {"is_success": "true", "message": "The job is successfully deleted."}
+    assert dli.ok("DELETE", f"streaming/jobs/{job_id}") == DELETED
     assert dli.call("GET", f"streaming/jobs/{job_id}").json()["error_code"] == "DLI.16001"
     assert dli.call("DELETE", f"streaming/jobs/{job_id}").json()["error_code"] == "DLI.16001"
     control.reset()
     assert dli.create_jar("temporary") > job_id
+
+
+def test_delete_removes_one_duplicate_in_any_status(dli: Dli, control: EmulatorControl) -> None:
+    # What the provider does with a duplicate it created by accident: delete it by id, keep the other.
+    kept = dli.create_sql("twin")
+    duplicate = dli.create_sql("twin")
+    dli.run(duplicate)
+    wait_for_status(dli, duplicate, "job_running")
+    # The API reference deletes a Flink job "in any state": a running one is not refused.
+    assert dli.ok("DELETE", f"streaming/jobs/{duplicate}") == DELETED
+
+    assert [job["job_id"] for job in dli.list(name="twin")["jobs"]] == [kept]
+    assert dli.show(kept)["status"] == "job_init"
+    assert [job["job_id"] for job in control.state()["huawei_dli"]["jobs"]] == [kept]
+    # The deleted job's run does not linger: running it again finds no job.
+    assert dli.run(duplicate) == [{"is_success": "false", "message": f"The job {duplicate} does not exist."}]
+
+    counters = control.counters()["huawei_dli"]
+    assert counters["calls"]["DeleteFlinkJob"] == 1
+    assert counters["deletes_by_name"] == {"twin": 1}
+    assert counters["creates_by_name"] == {"twin": 2}
+
+
+def test_delete_of_an_unknown_or_invalid_job(dli: Dli, control: EmulatorControl) -> None:
+    never = dli.call("DELETE", "streaming/jobs/99999999")
+    assert never.status_code == 400
+    assert never.json() == {"error_code": "DLI.16001", "error_msg": "The Flink job 99999999 does not exist."}
+    not_a_long = dli.call("DELETE", "streaming/jobs/abc")
+    assert not_a_long.status_code == 400
+    assert not_a_long.json()["error_code"] == "DLI.0001"
+    # A job of another project is not found either, and stays.
+    job_id = dli.create_jar("mine")
+    control.add_credentials("OTHERPROJECTAK", "other-secret", platform="huawei_dli", project_id=OTHER_PROJECT)
+    other = Dli(dli.url, "OTHERPROJECTAK", "other-secret", OTHER_PROJECT)
+    assert other.call("DELETE", f"streaming/jobs/{job_id}").json()["error_code"] == "DLI.16001"
+    assert dli.show(job_id)["name"] == "mine"
+    counters = control.counters()["huawei_dli"]
+    assert counters["calls"]["DeleteFlinkJob"] == 3
+    assert counters["deletes_by_name"] == {}
 
 
 # -- control API, counters and faults --------------------------------------------------------------
@@ -798,6 +839,7 @@ def test_counters_and_reset(dli: Dli, control: EmulatorControl) -> None:
         "creates_by_name": {},
         "runs_by_name": {},
         "stops_by_name": {},
+        "deletes_by_name": {},
         "faults_fired": 0,
     }
     job_id = dli.create_jar("counted")
@@ -809,6 +851,7 @@ def test_counters_and_reset(dli: Dli, control: EmulatorControl) -> None:
         "creates_by_name": {"counted": 1},
         "runs_by_name": {"counted": 1},
         "stops_by_name": {},
+        "deletes_by_name": {},
         "faults_fired": 0,
     }
     control.reset()
