@@ -192,7 +192,8 @@ class FlinkJobStartOperator(FlinkJobTask[HookT], BaseOperator):
                 continue
             except BaseException:
                 # A kill raised out of the request (a signal handler): stop what the start may have made.
-                self.stop_runs(self.runs_started_by(batch), "Task killed while starting")
+                if self.cancel_on_kill:
+                    self.stop_runs(self.runs_started_by(batch), "Task killed while starting")
                 raise
             finally:
                 self._starting = []

@@ -172,8 +172,12 @@ class VolcengineFlinkClient:
         return self.action("GetApplicationInstance", {"InstanceId": instance_id}, _result(InstanceRecord))
 
     def cancel_instance_call(self, instance_id: str) -> ApiCall[CancelApplicationInstanceResult]:
+        # Not repeated by the transport: after a failed cancel the lifecycle reads the status instead.
         return self.action(
-            "CancelApplicationInstance", {"InstanceId": instance_id}, _result(CancelApplicationInstanceResult)
+            "CancelApplicationInstance",
+            {"InstanceId": instance_id},
+            _result(CancelApplicationInstanceResult),
+            idempotent=False,
         )
 
     def list_applications_call(

@@ -42,6 +42,7 @@ FAKE = PlatformSpec(
     doc_url="https://example.invalid/fake",
 )
 STATES = StateTable("Fake Flink", {s.lower(): s for s in JobState})
+ACTIVE = ("pending", "running")
 WAIT = WaitPolicy(start_confirm_seconds=0.2, poll_error_window=0.5)
 
 
@@ -152,6 +153,16 @@ class FakeHook(FlinkCloudHook[FakeClient], platform=FAKE):
     def find_active(self, unit: dict[str, Any]) -> JobRef | None:
         job_id = self.call(op_call("find", {"name": unit["name"]}, lambda r: r.json()["job_id"]))
         return {"job_id": job_id} if job_id else None
+
+    def older_active(self, unit: dict[str, Any], ref: JobRef) -> JobRef | None:
+        older = [
+            i
+            for i, job in CLOUD.jobs.items()
+            if job["name"] == unit["name"]
+            and job["states"][0] in ("pending", "running")
+            and int(i) < int(ref["job_id"])
+        ]
+        return {"job_id": older[0]} if older else None
 
     def start(self, unit: dict[str, Any], *, restore_from: Savepoint | None = None) -> JobRef:
         return self.call(op_call("start", {"name": unit["name"]}, lambda r: r.json(), idempotent=False))

@@ -111,5 +111,9 @@ class PlatformKit(ABC):
         return int(emulator.counters().get(self.name, {}).get("faults_fired", 0))
 
     @abstractmethod
+    def active_runs(self, emulator: EmulatorControl, job: str) -> list[str]:
+        """The ids of the runs of ``job`` (by name) that are starting or running on the emulator."""
+
+    @abstractmethod
     def start_counts(self, emulator: EmulatorControl, job: str) -> dict[str, int]:
         """Every counter that counts a start of ``job``, by name: all 1 after one start, all 0 before."""

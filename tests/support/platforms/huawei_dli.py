@@ -8,6 +8,7 @@ from airflow_provider_flinkcloud.emulator import (
     DLI_SECRET_KEY,
     EmulatorControl,
 )
+from airflow_provider_flinkcloud.models.huawei_dli import ACTIVE_STATUSES
 from airflow_provider_flinkcloud.operators.huawei_dli import (
     DliFlinkCreateJarJobOperator,
     DliFlinkCreateSqlJobOperator,
@@ -81,6 +82,10 @@ class HuaweiDliKit(PlatformKit):
 
     def expected_fields(self, job_name: str) -> dict[str, Any]:
         return {"job_name": job_name}
+
+    def active_runs(self, emulator: EmulatorControl, job: str) -> list[str]:
+        jobs = emulator.state()[self.name]["jobs"]
+        return [str(j["job_id"]) for j in jobs if j["name"] == job and j["status"] in ACTIVE_STATUSES]
 
     def start_counts(self, emulator: EmulatorControl, job: str) -> dict[str, int]:
         counters = emulator.counters().get(self.name, {})

@@ -90,6 +90,10 @@ class VolcengineKit(PlatformKit):
     def expected_fields(self, job_name: str) -> dict[str, Any]:
         return {"project_id": PROJECT_ID}
 
+    def active_runs(self, emulator: EmulatorControl, job: str) -> list[str]:
+        instances = emulator.state()[self.name]["instances"]
+        return [i["Id"] for i in instances if i["JobName"] == job and i["State"] in ("STARTING", "RUNNING")]
+
     def start_counts(self, emulator: EmulatorControl, job: str) -> dict[str, int]:
         starts = emulator.counters().get(self.name, {}).get("starts_by_name", {})
         return {"starts": starts.get(job, 0)}

@@ -16,10 +16,20 @@ from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator
 from airflow_provider_flinkcloud.base.tasks import JOB_XCOM_KEY
 from airflow_provider_flinkcloud.base.triggers import FlinkJobTrigger
-from airflow_provider_flinkcloud.core.errors import JobFailedError, JobTimeoutError, TransientError
+from airflow_provider_flinkcloud.core.errors import (
+    ConnectionFailedError,
+    InvalidRequestError,
+    JobFailedError,
+    JobTimeoutError,
+    StartUnconfirmedError,
+    ThrottledError,
+    TransientError,
+)
+from airflow_provider_flinkcloud.core.transport import RetryPolicy
 from airflow_provider_flinkcloud.core.watch import WatchError
 from support.fake_platform import (
     CLOUD,
+    FakeClient,
     FakeHook,
     FakeSensor,
     FakeStartOperator,
@@ -150,6 +160,40 @@ def test_if_running_fail_refuses() -> None:
 def test_a_start_whose_reply_was_lost_is_not_sent_again() -> None:
     CLOUD.lost["start"] = 1
     assert run(start())["job_id"] == "1"
+    assert CLOUD.calls["start"] == 1
+
+
+def test_a_start_racing_another_keeps_the_older_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    run(start())
+    # The other task's job was not visible yet when this one looked.
+    monkeypatch.setattr(FakeHook, "find_active", lambda self, unit: None)
+    assert run(start())["job_id"] == "1"
+    assert CLOUD.calls["start"] == 2 and CLOUD.jobs["2"]["states"][0] == "stopping"
+
+
+def test_a_refused_start_of_a_job_that_runs_now_reattaches(monkeypatch: pytest.MonkeyPatch) -> None:
+    run(start())
+    # Another task ran the job between this one's look and its start ("already running").
+    real_find = FakeHook.find_active
+    looks = iter([None])
+    monkeypatch.setattr(FakeHook, "find_active", lambda self, unit: next(looks, real_find(self, unit)))
+    fault("start", InvalidRequestError, http_status=400)
+    assert run(start())["job_id"] == "1"
+    assert CLOUD.calls["start"] == 2 and len(CLOUD.jobs) == 1
+
+
+def test_an_unconfirmed_start_fails_the_try_saying_a_retry_looks_again() -> None:
+    fault("start", ConnectionFailedError)
+    with pytest.raises(StartUnconfirmedError, match="could not confirm whether the start took effect"):
+        run(start())
+    assert CLOUD.calls["start"] == 1
+
+
+def test_a_refused_start_is_sent_again_within_the_timeout_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FakeClient, "retry", RetryPolicy(max_attempts=3))
+    fault("start", ThrottledError, http_status=429, retry_after=3600)
+    with pytest.raises(JobTimeoutError, match="would pass the timeout"):
+        run(start(timeout=5))
     assert CLOUD.calls["start"] == 1
 
 

@@ -20,6 +20,7 @@ from airflow_provider_flinkcloud.operators.huawei_dli import (
 )
 from support.airflow_run import run_dag
 from support.platforms.huawei_dli import jar_job
+from support.workers import execute, in_parallel
 
 pytestmark = pytest.mark.integration
 
@@ -182,3 +183,18 @@ def test_duplicate_names_on_the_platform_are_refused(make_dag, dli_conn, emulato
     assert run.task_states == {"start": "failed"}
     assert "DLI has 2 Flink jobs named 'job-a'" in task_logs()
     assert counter(emulator, "runs_by_name", "job-a") == 0
+
+
+def test_two_runs_of_the_same_job_at_once_leave_it_running_once(make_dag, dli_conn, emulator) -> None:
+    [job_id] = define_jobs(make_dag, "clickstream-sessionizer")
+    emulator.inject_fault(
+        "delay", platform="huawei_dli", operation="BatchRunFlinkJobs", delay_seconds=1, count=2
+    )
+    first, second = in_parallel(
+        lambda: execute(DliFlinkRunJobsOperator(task_id="a", job_ids=[job_id], poll_interval=0.2)),
+        lambda: execute(DliFlinkRunJobsOperator(task_id="b", job_ids=[job_id], poll_interval=0.2)),
+    )
+    assert isinstance(first, dict) and isinstance(second, dict), (first, second)
+    assert [j["job_id"] for j in first["jobs"]] == [j["job_id"] for j in second["jobs"]] == [str(job_id)]
+    assert [j["state"] for j in first["jobs"] + second["jobs"]] == ["RUNNING", "RUNNING"]
+    assert counter(emulator, "runs_by_name", "clickstream-sessionizer") == 1

@@ -18,6 +18,7 @@ from airflow_provider_flinkcloud.operators.volcengine import (
 )
 from support.airflow_run import run_dag
 from support.platforms.volcengine import streaming_app
+from support.workers import execute, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +110,64 @@ def test_start_by_application_id_starts_the_existing_application(make_dag, volce
     assert result["application_id"] == app_id and result["state"] == "RUNNING"
     assert result["instance_id"] != first.xcom("start")["instance_id"]
     assert emulator.counters()["volcengine"]["starts_by_app"] == {app_id: 2}
+
+
+# -- an application is its UniqueKey (or Id), never its JobName ----------------------------------------
+
+
+def calls(emulator: EmulatorControl, action: str) -> int:
+    return int(emulator.counters()["volcengine"]["calls"].get(action, 0))
+
+
+def active(emulator: EmulatorControl) -> list[dict[str, Any]]:
+    return [i for i in _instances(emulator) if i["State"] in ("STARTING", "RUNNING")]
+
+
+def test_a_renamed_job_name_with_the_same_unique_key_reattaches(make_dag, volcengine_conn, emulator) -> None:
+    with make_dag("first") as dag:
+        VolcengineFlinkStartApplicationOperator(task_id="start", app=streaming_app(), poll_interval=0.2)
+    first = run_dag(dag).xcom("start")
+    renamed = {**streaming_app(), "JobName": "orders-enrichment-v2"}
+    with make_dag("renamed") as dag:
+        VolcengineFlinkStartApplicationOperator(task_id="start", app=renamed, poll_interval=0.2)
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success"}
+    assert run.xcom("start")["instance_id"] == first["instance_id"]
+    assert calls(emulator, "StartApplicationInstance") == 1
+    assert [i["Id"] for i in active(emulator)] == [first["instance_id"]]
+
+
+def test_two_applications_sharing_a_job_name_stay_two(make_dag, volcengine_conn, emulator) -> None:
+    one = streaming_app("shared-name")
+    other = {**streaming_app("shared-name"), "UniqueKey": "another-application"}
+    with make_dag("shared") as dag:
+        first = VolcengineFlinkStartApplicationOperator(task_id="one", app=one, poll_interval=0.2)
+        second = VolcengineFlinkStartApplicationOperator(task_id="other", app=other, poll_interval=0.2)
+        first >> second
+    run = run_dag(dag)
+    assert run.task_states == {"one": "success", "other": "success"}
+    assert run.xcom("one")["application_id"] != run.xcom("other")["application_id"]
+    assert calls(emulator, "StartApplicationInstance") == 2
+    assert len(active(emulator)) == 2
+
+
+def test_without_a_remembered_id_a_second_instance_of_the_application_is_stopped_at_once(
+    volcengine_conn, emulator
+) -> None:
+    # Another system (or a lost memory) started the application: the platform resolves the UniqueKey to
+    # it, and the check right after the start keeps only the older instance.
+    app = streaming_app("started-elsewhere")
+    elsewhere = execute(VolcengineFlinkStartApplicationOperator(task_id="elsewhere", app=app, wait_for=None))
+    forget_remembered_ids()
+    result = execute(VolcengineFlinkStartApplicationOperator(task_id="start", app=app, poll_interval=0.2))
+    assert result["instance_id"] == elsewhere["instance_id"]
+    wait_until(lambda: [i["Id"] for i in active(emulator)] == [elsewhere["instance_id"]])
+    assert calls(emulator, "CancelApplicationInstance") == 1
+
+
+def forget_remembered_ids() -> None:
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        session.query(Variable).filter(Variable.key.like("flinkcloud/%")).delete(synchronize_session=False)
