@@ -19,6 +19,9 @@ from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstan
 
 DEPLOY = {"Queue": "default", "ResourcePool": "flink-pool", "SchedulePolicy": "GANG", "Priority": "3"}
 
+# The day a run is for: its logical date, or (Airflow 3 runs without one) when it was due to run.
+RUN_DAY = "{{ (logical_date or dag_run.run_after) | ds }}"
+
 with DAG(
     dag_id="example_volcengine_flink",
     schedule=None,
@@ -54,7 +57,7 @@ with DAG(
             "EngineVersion": "FLINK_VERSION_1_17",
             "Jar": "tos://analytics-jobs/rollup/rollup-1.4.2.jar",
             "MainClass": "com.example.analytics.DailyRollup",
-            "Args": "--day {{ ds }}",
+            "Args": f"--day {RUN_DAY}",
             "DeployRequest": DEPLOY,
         },
         deferrable=True,
@@ -68,7 +71,8 @@ with DAG(
             "JobType": "FLINK_BATCH_SQL",
             "JobName": "backfill-sessions",
             "UniqueKey": "backfill-sessions",
-            "SqlText": "INSERT INTO sessions SELECT * FROM raw_sessions WHERE dt = '{{ ds }}';",
+            # A Jinja template Airflow renders, not a query built from input.
+            "SqlText": f"INSERT INTO sessions SELECT * FROM raw_sessions WHERE dt = '{RUN_DAY}';",  # noqa: S608
         },
         wait_for=None,
     )

@@ -91,13 +91,16 @@ def summarize(value: object) -> str:
         return "" if value is None else str(value)[:100]
     if isinstance(value.get("jobs"), list):
         return "; ".join(summarize(job) for job in value["jobs"]) or "no jobs"
-    parts = [f"{value.get('state')} (native {value.get('native_state')})"]
+    if "definition" in value:  # a define-only task: the definition's fate, then the last run apart
+        last = value.get("last_run") or {}
+        last_run = f"{last.get('state')} (native {last.get('native_state')})"
+        parts = [f"definition {value['definition']}, last run {last_run}"]
+    else:
+        parts = [f"{value.get('state')} (native {value.get('native_state')})"]
     if value.get("instance_id"):
         parts.append(f"instance {value['instance_id']}")
     if value.get("job_id"):
         parts.append(f"job {value['job_id']}" + (f" {value['job_name']}" if value.get("job_name") else ""))
-    if value.get("created") is not None:
-        parts.append("created" if value["created"] else ("updated" if value.get("updated") else "left as is"))
     if value.get("stopped") is not None:
         parts.append("stopped" if value["stopped"] else "was not running")
     savepoint = value.get("savepoint")

@@ -93,25 +93,18 @@ class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
         cls.default_conn_name = platform.default_conn_id
         cls.hook_name = platform.label
         cls.form = platform.form
+        # Airflow 2.11 takes a form only from methods defined on the hook class itself
+        # (ProvidersManager looks in ``hook_class.__dict__``), so each platform hook gets its own.
+        cls.get_ui_field_behaviour = classmethod(_ui_field_behaviour)  # type: ignore[assignment]
+        cls.get_connection_form_widgets = classmethod(_connection_form_widgets)  # type: ignore[assignment]
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return cls.form.ui_field_behaviour()
+        return _ui_field_behaviour(cls)
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """The extra fields for Airflow 2's Flask form (Airflow >= 3.2 reads provider info instead)."""
-        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import PasswordField, StringField
-
-        widgets: dict[str, Any] = {}
-        for name, spec in cls.form.extra_fields.items():
-            if spec.secret:
-                widgets[name] = PasswordField(lazy_gettext(spec.label), widget=BS3PasswordFieldWidget())
-            else:
-                widgets[name] = StringField(lazy_gettext(spec.label), widget=BS3TextFieldWidget())
-        return widgets
+        return _connection_form_widgets(cls)
 
     def __init__(self, conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -169,3 +162,29 @@ class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
         except (FlinkCloudApiError, JobSpecError) as exc:
             return False, str(exc)
         return True, f"Connection to {self.hook_name} at {self.client.base_url} succeeded"
+
+
+def _ui_field_behaviour(hook: type[FlinkCloudHook[Any]]) -> dict[str, Any]:
+    """The form behaviour as the hook methods give it (Airflow's ``customized_form_field_behaviours``
+    schema, ``hidden_fields``; provider info spells it ``hidden-fields``)."""
+    behaviour = hook.form.ui_field_behaviour()
+    return {
+        "hidden_fields": behaviour["hidden-fields"],
+        "relabeling": behaviour["relabeling"],
+        "placeholders": behaviour["placeholders"],
+    }
+
+
+def _connection_form_widgets(hook: type[FlinkCloudHook[Any]]) -> dict[str, Any]:
+    """The extra fields for Airflow 2's Flask form (Airflow >= 3.2 reads provider info instead)."""
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import PasswordField, StringField
+
+    widgets: dict[str, Any] = {}
+    for name, spec in hook.form.extra_fields.items():
+        if spec.secret:
+            widgets[name] = PasswordField(lazy_gettext(spec.label), widget=BS3PasswordFieldWidget())
+        else:
+            widgets[name] = StringField(lazy_gettext(spec.label), widget=BS3TextFieldWidget())
+    return widgets

@@ -33,6 +33,11 @@ if TYPE_CHECKING:
     from airflow_provider_flinkcloud.core.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
+# httpx logs every request at INFO ("HTTP Request: POST ..."), one line per poll in the triggerer's and
+# tasks' logs. Unless the deployment configured the httpx logger itself, only its warnings are kept.
+_httpx_log = logging.getLogger("httpx")
+if _httpx_log.level == logging.NOTSET:
+    _httpx_log.setLevel(logging.WARNING)
 
 T = TypeVar("T")
 

@@ -59,7 +59,9 @@ class _DliCreateJobOperator(_DliStartOperator):
         return self.define_only(context)
 
     def define_only(self, context: Context) -> dict[str, Any]:
-        """``run=False``: make the definition current and return the job as it is."""
+        """``run=False``: make the definition current. The result says what was done to the definition
+        (``definition``: created / updated / unchanged) and, apart from it, how the job's last run ended
+        (``last_run``): an earlier run's state is not this task's outcome."""
         unit = self.validated_spec().units[0]
         hook = self.hook
         active = hook.find_active(unit)
@@ -78,7 +80,24 @@ class _DliCreateJobOperator(_DliStartOperator):
             ref, created = active, False
         self.persist(context, [ref])
         status = self.poll(ref)
-        return {**status.result(), "created": created, "updated": active is None and not created}
+        updated = active is None and not created
+        definition = "created" if created else ("updated" if updated else "unchanged (the job is running)")
+        self.log.info(
+            "The definition of %s is current (%s); the job's last run is %s (native state %s)",
+            hook.describe(ref),
+            definition,
+            status.state.value,
+            status.native_state,
+        )
+        return {
+            "platform": status.platform,
+            **status.ref,
+            "definition": definition,
+            "created": created,
+            "updated": updated,
+            "last_run": {"state": status.state.value, "native_state": status.native_state},
+            "console_url": status.console_url,
+        }
 
 
 class DliFlinkCreateJarJobOperator(_DliCreateJobOperator):

@@ -14,12 +14,16 @@ pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
 
 
-def load_dag(path: Path):
+def load_module(path: Path):
     spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.dag
+    return module
+
+
+def load_dag(path: Path):
+    return load_module(path).dag
 
 
 def test_volcengine_example_runs_every_task_to_success(make_dag, volcengine_conn, emulator) -> None:
@@ -57,3 +61,20 @@ def test_huawei_dli_example_runs_every_task_to_success(make_dag, dli_conn, emula
     }
     assert counters["runs_by_name"] == counters["creates_by_name"]
     assert counters["calls"]["BatchRunFlinkJobs"] == 2
+
+
+@pytest.mark.parametrize("example", ["volcengine_flink.py", "huawei_dli_flink.py"])
+def test_the_run_day_renders_with_and_without_a_logical_date(example: str) -> None:
+    # Airflow 3 runs triggered without a logical date (REST API, `airflow dags trigger`) have no `ds`.
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    module = load_module(EXAMPLES / example)
+    template = module.RUN_DAY
+    fields = [str(getattr(task, field)) for task in module.dag.tasks for field in task.template_fields]
+    assert any(template in value for value in fields)
+    env = module.dag.get_template_env()
+    run_after = SimpleNamespace(run_after=datetime(2024, 5, 6, 7, tzinfo=timezone.utc))
+    assert env.from_string(template).render(logical_date=None, dag_run=run_after) == "2024-05-06"
+    logical = datetime(2024, 1, 2, tzinfo=timezone.utc)
+    assert env.from_string(template).render(logical_date=logical, dag_run=run_after) == "2024-01-02"

@@ -198,3 +198,21 @@ def test_two_runs_of_the_same_job_at_once_leave_it_running_once(make_dag, dli_co
     assert [j["job_id"] for j in first["jobs"]] == [j["job_id"] for j in second["jobs"]] == [str(job_id)]
     assert [j["state"] for j in first["jobs"] + second["jobs"]] == ["RUNNING", "RUNNING"]
     assert counter(emulator, "runs_by_name", "clickstream-sessionizer") == 1
+
+
+def test_a_define_only_task_says_the_definition_is_current_and_the_last_run_apart(
+    make_dag, dli_conn, emulator
+) -> None:
+    with make_dag("ran_and_stopped") as dag:
+        run = DliFlinkCreateJarJobOperator(task_id="run", job=jar_job(), poll_interval=0.2)
+        stop = DliFlinkStopJobsOperator(
+            task_id="stop", job_ids="{{ ti.xcom_pull(task_ids='run')['job_id'] }}", poll_interval=0.2
+        )
+        run >> stop
+    assert set(run_dag(dag).task_states.values()) == {"success"}
+    with make_dag("redefine") as dag:
+        DliFlinkCreateJarJobOperator(task_id="define", job=jar_job(cu_number=4), run=False)
+    result = run_dag(dag).xcom("define")
+    # The earlier run's CANCELED is not this task's outcome: it is reported apart, as the last run.
+    assert result["definition"] == "updated" and "state" not in result
+    assert result["last_run"] == {"state": "CANCELED", "native_state": "job_cancel_success"}

@@ -11,6 +11,7 @@ import pytest
 
 from airflow_provider_flinkcloud.get_provider_info import get_provider_info
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
+from airflow_provider_flinkcloud.registry import PLATFORMS, PlatformSpec
 
 DISTRIBUTION = "airflow-provider-flinkcloud"
 
@@ -44,14 +45,25 @@ def test_connection_types_pass_the_provider_yaml_schema() -> None:
         validate(conn_type, item_schema)
 
 
-def test_ui_field_behaviour_passes_the_form_schema() -> None:
-    behaviour = VolcengineFlinkHook.get_ui_field_behaviour()
-    as_airflow_reads_it = {
-        "hidden_fields": behaviour["hidden-fields"],
-        "relabeling": behaviour["relabeling"],
-        "placeholders": behaviour["placeholders"],
-    }
-    validate(as_airflow_reads_it, airflow_schema("customized_form_field_behaviours.schema.json"))
+@pytest.mark.parametrize("spec", list(PLATFORMS.values()), ids=list(PLATFORMS))
+def test_each_hook_gives_its_form_as_airflow_reads_it(spec: PlatformSpec) -> None:
+    hook = spec.load(spec.hook_path)
+    # Airflow 2.11 reads the form only from methods defined on the hook class itself.
+    assert "get_ui_field_behaviour" in vars(hook) and "get_connection_form_widgets" in vars(hook)
+    validate(hook.get_ui_field_behaviour(), airflow_schema("customized_form_field_behaviours.schema.json"))
+
+
+@pytest.mark.parametrize("spec", list(PLATFORMS.values()), ids=list(PLATFORMS))
+def test_airflow_lists_each_connection_form(spec: PlatformSpec) -> None:
+    """What ``airflow providers widgets`` and ``airflow providers behaviours`` show, on both lines."""
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    behaviour = manager.field_behaviours[spec.conn_type]
+    assert set(behaviour["hidden_fields"]) == {"host", "schema", "port"}
+    assert behaviour["relabeling"]["password"] == "Secret Access Key"
+    widgets = {k for k in manager.connection_form_widgets if k.startswith(f"extra__{spec.conn_type}__")}
+    assert widgets == {f"extra__{spec.conn_type}__{name}" for name in spec.form.extra_fields}
 
 
 def test_package_name_is_the_distribution_name() -> None:
@@ -97,7 +109,10 @@ def test_connection_type_matches_the_hook() -> None:
     assert conn_type["connection-type"] == VolcengineFlinkHook.conn_type == "volcengine_flink"
     assert conn_type["hook-class-name"] == "airflow_provider_flinkcloud.hooks.volcengine.VolcengineFlinkHook"
     assert conn_type["hook-name"] == VolcengineFlinkHook.hook_name
-    assert conn_type["ui-field-behaviour"] == VolcengineFlinkHook.get_ui_field_behaviour()
+    # The same form, spelled as provider info (hidden-fields) and as the hook method (hidden_fields).
+    behaviour = VolcengineFlinkHook.get_ui_field_behaviour()
+    assert conn_type["ui-field-behaviour"]["hidden-fields"] == behaviour["hidden_fields"]
+    assert conn_type["ui-field-behaviour"]["relabeling"] == behaviour["relabeling"]
 
 
 def test_conn_fields_mark_only_the_token_as_a_password() -> None:
@@ -112,7 +127,7 @@ def test_conn_fields_mark_only_the_token_as_a_password() -> None:
 
 def test_ui_field_behaviour() -> None:
     behaviour = VolcengineFlinkHook.get_ui_field_behaviour()
-    assert set(behaviour["hidden-fields"]) == {"host", "schema", "port"}
+    assert set(behaviour["hidden_fields"]) == {"host", "schema", "port"}
     assert behaviour["relabeling"] == {"login": "Access Key ID", "password": "Secret Access Key"}
     assert set(behaviour["placeholders"]) == {"region", "project_id", "endpoint", "security_token"}
     assert "cn-beijing" in behaviour["placeholders"]["region"]

@@ -348,3 +348,10 @@ async def test_async_client_is_shared_across_calls_and_hooks(
     assert used[0] is used[1] is used[2]
     assert used[0] is shared_async_client()
     assert calls(emulator, "ListGWSApplication") == 3
+
+
+def test_httpx_request_lines_stay_out_of_task_and_triggerer_logs() -> None:
+    # One "HTTP Request: POST ..." INFO line per poll is noise; httpx's warnings still show.
+    import logging
+
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
