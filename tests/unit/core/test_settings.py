@@ -49,7 +49,9 @@ def test_extra_that_is_not_json_names_the_connection_and_the_position(raw: str) 
 
 @pytest.mark.parametrize(("raw", "kind"), [("[1, 2]", "list"), ('"cn-north-4"', "str"), ("42", "int")])
 def test_extra_must_be_a_json_object(raw: str, kind: str) -> None:
-    with pytest.raises(JobSpecError, match=f"connection 'c': extra: must be a JSON object, got a JSON {kind}"):
+    with pytest.raises(
+        JobSpecError, match=f"connection 'c': extra: must be a JSON object, got a JSON {kind}"
+    ):
         parse_extra("c", raw)
 
 
@@ -76,7 +78,14 @@ def test_extra_absent_blank_or_an_object_is_read(raw: Any, expected: dict[str, A
         # Volcengine's are names.
         ({"project_id": 123}, "connection 'c1': extra project_id: must be text (a JSON string), got 123"),
     ],
-    ids=["region-number", "region-list", "endpoint-number", "endpoint-bool", "endpoint-no-host", "project-number"],
+    ids=[
+        "region-number",
+        "region-list",
+        "endpoint-number",
+        "endpoint-bool",
+        "endpoint-no-host",
+        "project-number",
+    ],
 )
 def test_text_fields_of_another_type_fail_naming_the_field(extra: dict[str, Any], message: str) -> None:
     with pytest.raises(JobSpecError) as info:
@@ -89,7 +98,9 @@ def test_a_security_token_of_another_type_is_named_but_never_shown(token: Any) -
     with pytest.raises(JobSpecError) as info:
         settings(security_token=token)
     message = str(info.value)
-    assert message.startswith("connection 'c1': extra security_token: must be text (a JSON string), got a value")
+    assert message.startswith(
+        "connection 'c1': extra security_token: must be text (a JSON string), got a value"
+    )
     assert str(token) not in message and SECRET_TOKEN not in message
 
 
@@ -112,7 +123,10 @@ def test_text_fields_are_stripped_and_blank_is_absent() -> None:
     ("extra", "message"),
     [
         ({"retry_base_delay": -1}, "extra retry_base_delay: must be a number of seconds >= 0, got -1"),
-        ({"retry_base_delay": "soon"}, "extra retry_base_delay: must be a number of seconds >= 0, got 'soon'"),
+        (
+            {"retry_base_delay": "soon"},
+            "extra retry_base_delay: must be a number of seconds >= 0, got 'soon'",
+        ),
         ({"retry_max_delay": -0.5}, "extra retry_max_delay: must be a number of seconds >= 0, got -0.5"),
         ({"retry_max_delay": "inf"}, "extra retry_max_delay: must be a number of seconds >= 0, got 'inf'"),
         ({"retry_max_attempts": 0}, "extra retry_max_attempts: must be a whole number >= 1, got 0"),
