@@ -135,8 +135,8 @@ class DliFlinkRunJobsOperator(_DliStartOperator):
         resume_savepoint: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         check_input(dli_job_ids, job_ids, "job_ids")
+        super().__init__(**kwargs)
         self.job_ids = job_ids
         self.resume_savepoint = resume_savepoint
 
@@ -160,8 +160,8 @@ class DliFlinkStopJobsOperator(FlinkJobStopOperator[DliFlinkHook]):
     template_fields = ("job_ids",)
 
     def __init__(self, *, job_ids: int | str | Sequence[int | str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         check_input(dli_job_ids, job_ids, "job_ids")
+        super().__init__(**kwargs)
         self.job_ids = job_ids
 
     def job_refs(self) -> list[JobRef]:

@@ -50,8 +50,8 @@ class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFl
         restore_strategy: str | dict[str, Any] | RestoreStrategy | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         check_input(_optional_id, application_id, "application_id")
+        super().__init__(**kwargs)
         self.app = app
         self.application_id = application_id
         self.restore_strategy = restore_strategy
@@ -82,11 +82,11 @@ class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator[VolcengineFlink
         project_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         if not instance_id and not application_id:
             raise ValueError("instance_id / application_id: give one of them")
         check_input(_optional_id, instance_id, "instance_id")
         check_input(_optional_id, application_id, "application_id")
+        super().__init__(**kwargs)
         self.instance_id = instance_id
         self.application_id = application_id
         self.project_id = project_id

@@ -23,8 +23,8 @@ class DliFlinkJobSensor(FlinkJobSensor[DliFlinkHook]):
     template_fields = ("job_id",)
 
     def __init__(self, *, job_id: int | str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         check_input(dli_job_id, job_id, "job_id")
+        super().__init__(**kwargs)
         self.job_id = job_id
 
     def job_ref(self) -> JobRef:

@@ -22,8 +22,8 @@ class VolcengineFlinkInstanceSensor(FlinkJobSensor[VolcengineFlinkHook]):
     template_fields = ("instance_id",)
 
     def __init__(self, *, instance_id: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         check_input(volcengine_id, instance_id, "instance_id")
+        super().__init__(**kwargs)
         self.instance_id = instance_id
 
     def job_ref(self) -> JobRef:
