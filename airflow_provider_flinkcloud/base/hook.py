@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
 from airflow_provider_flinkcloud.base.compat import (
+    AirflowFailException,
     BaseHook,
     Variable,
     get_async_connection,
@@ -22,7 +23,7 @@ from airflow_provider_flinkcloud.base.compat import (
 from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobSpecError
 from airflow_provider_flinkcloud.core.forms import ConnectionForm
 from airflow_provider_flinkcloud.core.platform import JobPlatform
-from airflow_provider_flinkcloud.core.settings import ConnectionSettings
+from airflow_provider_flinkcloud.core.settings import ConnectionSettings, parse_extra
 from airflow_provider_flinkcloud.core.transport import (
     ApiCall,
     AsyncTransport,
@@ -66,6 +67,25 @@ def remember_id(key: str, value: str) -> None:
         Variable.set(_memory_name(key), value, description="set by airflow-provider-flinkcloud")
     except Exception as exc:
         log.info("Could not remember the id of %s (%s); the next start looks it up again", key, exc)
+
+
+class ConnectionSettingsError(JobSpecError, AirflowFailException):
+    """A connection that cannot be used as it is (bad extra JSON, a field of the wrong type, ...).
+
+    A :class:`JobSpecError` for code that catches those (``test_connection``), and an
+    ``AirflowFailException`` so that the task fails at once: retrying cannot repair a connection.
+    """
+
+
+def check_extra(conn: Any) -> None:
+    """Fail naming the connection when its raw ``extra`` is not a JSON object.
+
+    Checked before ``extra_dejson`` is read, which would answer ``{}`` for text that is not JSON.
+    """
+    try:
+        parse_extra(conn.conn_id, getattr(conn, "extra", None))
+    except JobSpecError as exc:
+        raise ConnectionSettingsError(str(exc)) from None
 
 
 class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
@@ -113,15 +133,21 @@ class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
         self.deadline: float | None = None
 
     def _client_from(self, conn: Any, extra: dict[str, Any]) -> ClientT:
-        settings = self.settings_class.from_connection(conn, extra)
-        for secret in settings.secrets():
-            mask_secret(secret)
-        client: ClientT = self.client_class(settings)
+        try:
+            settings = self.settings_class.from_connection(conn, extra)
+            for secret in settings.secrets():
+                mask_secret(secret)
+            client: ClientT = self.client_class(settings)
+        except ConnectionSettingsError:
+            raise
+        except JobSpecError as exc:
+            raise ConnectionSettingsError(str(exc)) from None
         return client
 
     @cached_property
     def client(self) -> ClientT:
         conn = self.get_connection(self.conn_id)
+        check_extra(conn)
         return self._client_from(conn, conn.extra_dejson)
 
     async def async_client(self) -> ClientT:
@@ -132,6 +158,7 @@ class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
         """
         if "client" not in self.__dict__:
             conn = await get_async_connection(self.conn_id, hook=self)
+            check_extra(conn)
             extra = await get_async_extra_dejson(conn)
             self.__dict__["client"] = self._client_from(conn, extra)
         return self.client

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.hook import FlinkCloudHook
 from airflow_provider_flinkcloud.base.links import FlinkConsoleLink
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Verdict
@@ -19,17 +21,53 @@ if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.triggers import FlinkJobTrigger
 
 HookT = TypeVar("HookT", bound=FlinkCloudHook[Any])
+T = TypeVar("T")
 
 JOB_XCOM_KEY = "flinkcloud_job"
 
 
 def as_seconds(value: float | timedelta | None, name: str) -> float | None:
+    """A duration argument in seconds: a positive number (or numeric text) or a ``timedelta``.
+
+    Raised as ``ValueError`` naming the argument, so a bad value fails where the task is constructed.
+    """
     if value is None:
         return None
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    seconds: float | None = None
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = float(value.strip())
+        except ValueError:
+            seconds = None
+    if seconds is None or not math.isfinite(seconds):
+        raise ValueError(f"{name}: must be a number of seconds or a timedelta, got {value!r}")
     if seconds <= 0:
         raise ValueError(f"{name}: must be positive, got {value!r}")
     return seconds
+
+
+def is_template(value: Any) -> bool:
+    """Whether Airflow renders ``value`` when the task runs (Jinja text, an XComArg, ...).
+
+    Such a value can only be checked then; any other one is checked when the task is constructed.
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return False
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, list | tuple):
+        return any(is_template(item) for item in value)
+    return True
+
+
+def check_input(check: Callable[[Any, str], T], value: Any, name: str) -> None:
+    """Check a task argument at construction, unless it is a template (then it is checked at run time)."""
+    if not is_template(value):
+        check(value, name)
 
 
 def trigger_timeout(deadline: float | None) -> timedelta | None:
@@ -52,6 +90,7 @@ class FlinkJobTask(Generic[HookT]):
     timeout_hint: ClassVar[str] = ""
     conn_id: str
     poll_interval: float
+    task_id: str
     log: Any
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -74,6 +113,16 @@ class FlinkJobTask(Generic[HookT]):
             )
         if "operator_extra_links" not in cls.__dict__:
             cls.operator_extra_links = (link_class(),)  # type: ignore[attr-defined]
+
+    def checked(self, check: Callable[[Any, str], T], value: Any, name: str) -> T:
+        """A task argument checked when the task runs (after templating), before any request.
+
+        A bad value cannot get better by retrying, so it fails the task for good, naming the argument.
+        """
+        try:
+            return check(value, name)
+        except ValueError as exc:
+            raise AirflowFailException(f"{self.task_id}: {exc}") from exc
 
     @cached_property
     def hook(self) -> HookT:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -20,11 +21,13 @@ from airflow_provider_flinkcloud.core.jobs import JobRef
 from airflow_provider_flinkcloud.core.settings import AccessKeySettings
 from airflow_provider_flinkcloud.core.transport import ApiCall, ApiRequest, ApiResponse, VendorError
 from airflow_provider_flinkcloud.models.huawei_dli import (
+    PROJECT_ID,
     DliBatchResult,
     DliCreatedJob,
     DliJob,
     DliJobList,
     JobKind,
+    dli_job_id,
     is_true,
 )
 from airflow_provider_flinkcloud.signers import huawei as signer
@@ -57,6 +60,19 @@ def endpoint_for(region: str) -> str:
     # The EU (Dublin) region is served from the .eu domain (huaweicloudsdkdli dli_region.py).
     domain = "myhuaweicloud.eu" if region == "eu-west-101" else "myhuaweicloud.com"
     return f"https://dli.{region}.{domain}"
+
+
+def segment(value: Any) -> str:
+    """One path segment, escaped: nothing in it can reach another route."""
+    return quote(str(value), safe="")
+
+
+def path_job_id(job_id: Any) -> str:
+    """A job id for a URL path: a positive integer, checked before any request."""
+    try:
+        return segment(dli_job_id(job_id))
+    except ValueError as exc:
+        raise JobSpecError(str(exc)) from None
 
 
 def _error_fields(payload: Any) -> tuple[str | None, str | None]:
@@ -97,6 +113,11 @@ class DliClient:
             raise JobSpecError(
                 f"connection {settings.conn_id!r}: extra project_id is required for Huawei Cloud DLI "
                 "(the project of the region, 32 hex characters; see 'My Credentials' in the console)"
+            )
+        if not PROJECT_ID.fullmatch(settings.project_id):
+            raise JobSpecError(
+                f"connection {settings.conn_id!r}: extra project_id: must be 1-64 letters and digits "
+                f"(Huawei Cloud project ids are 32 hex characters), got {settings.project_id!r}"
             )
         if not settings.region and not settings.endpoint:
             raise JobSpecError(
@@ -163,7 +184,7 @@ class DliClient:
             ApiRequest(
                 operation=operation,
                 method=method,
-                path=f"/v1.0/{self.project_id}/streaming{path}",
+                path=f"/v1.0/{segment(self.project_id)}/streaming{path}",
                 # Sorted: the SDK sends its canonical query string as the query.
                 query=tuple(sorted(query)),
                 body=b"" if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8"),
@@ -180,7 +201,7 @@ class DliClient:
     def update_job_call(self, kind: JobKind, job_id: int, body: dict[str, Any]) -> ApiCall[Any]:
         # A PUT replaces the definition: repeating it changes nothing.
         return self.request(
-            _UPDATE_OPS[kind], "PUT", f"{_PATHS[kind]}/{job_id}", lambda r: r.json(), body=body
+            _UPDATE_OPS[kind], "PUT", f"{_PATHS[kind]}/{path_job_id(job_id)}", lambda r: r.json(), body=body
         )
 
     def delete_job_call(self, job_id: int | str) -> ApiCall[Any]:
@@ -188,7 +209,9 @@ class DliClient:
         return self.request("DeleteFlinkJob", "DELETE", f"/jobs/{job_id}", lambda r: r.json())
 
     def show_job_call(self, job_id: int | str) -> ApiCall[DliJob]:
-        return self.request("ShowFlinkJob", "GET", f"/jobs/{job_id}", _field("job_detail", DliJob))
+        return self.request(
+            "ShowFlinkJob", "GET", f"/jobs/{path_job_id(job_id)}", _field("job_detail", DliJob)
+        )
 
     def list_jobs_call(
         self, *, name: str | None = None, offset: int = 0, limit: int = LIST_PAGE_SIZE

@@ -7,8 +7,11 @@ server addressed by host and port with an optional login or API token.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from typing_extensions import Self
 
@@ -32,23 +35,94 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _shown(value: Any, secret: bool) -> str:
+    # A secret is described by its type only, never shown.
+    return f"a value of type {type(value).__name__}" if secret else repr(value)
+
+
+def parse_extra(conn_id: str, raw: Any) -> dict[str, Any]:
+    """The connection's extra as a dict, from the raw ``Connection.extra`` text.
+
+    Airflow's ``extra_dejson`` answers ``{}`` for an extra that is not JSON (and logs it), after which
+    a hook would sign requests for the default public endpoint nobody configured; this fails instead,
+    naming the connection and the JSON error's position, never the text (it may hold a secret).
+    """
+    if raw is None:
+        return {}
+    if isinstance(raw, dict):
+        return dict(raw)
+    if not isinstance(raw, str):
+        raise JobSpecError(f"connection {conn_id!r}: extra: must be a JSON object, got {_shown(raw, True)}")
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "unreadable"
+        raise JobSpecError(
+            f"connection {conn_id!r}: extra is not valid JSON ({reason}{where}); give the extra as a "
+            'JSON object, e.g. {"region": "...", "endpoint": "https://..."}'
+        ) from None
+    if not isinstance(value, dict):
+        raise JobSpecError(
+            f"connection {conn_id!r}: extra: must be a JSON object, got a JSON {type(value).__name__}"
+        )
+    return value
+
+
+def extra_text(conn_id: str, extra: dict[str, Any], name: str, *, secret: bool = False) -> str | None:
+    """An extra field that must be text (a JSON string); blank is absent."""
+    value = extra.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise JobSpecError(
+            f"connection {conn_id!r}: extra {name}: must be text (a JSON string), got {_shown(value, secret)}"
+        )
+    return value.strip() or None
+
+
+def _extra_number(
+    conn_id: str, extra: dict[str, Any], name: str, default: float, *, whole: bool, minimum: float
+) -> float:
+    value = extra.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    rule = (
+        f"must be a whole number >= {minimum:g}" if whole else f"must be a number of seconds >= {minimum:g}"
+    )
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number) or number < minimum or (whole and not number.is_integer()):
+        raise JobSpecError(f"connection {conn_id!r}: extra {name}: {rule}, got {value!r}")
+    return number
+
+
 def _retry_policy(conn_id: str, extra: dict[str, Any]) -> RetryPolicy:
     defaults = RetryPolicy()
-    try:
-        return RetryPolicy(
-            max_attempts=int(extra.get("retry_max_attempts", defaults.max_attempts)),
-            base_delay=float(extra.get("retry_base_delay", defaults.base_delay)),
-            max_delay=float(extra.get("retry_max_delay", defaults.max_delay)),
-        )
-    except (TypeError, ValueError) as exc:
-        raise JobSpecError(
-            f"connection {conn_id!r}: extra retry_* settings must be numbers ({exc})"
-        ) from None
+    return RetryPolicy(
+        max_attempts=int(
+            _extra_number(conn_id, extra, "retry_max_attempts", defaults.max_attempts, whole=True, minimum=1)
+        ),
+        base_delay=_extra_number(
+            conn_id, extra, "retry_base_delay", defaults.base_delay, whole=False, minimum=0
+        ),
+        max_delay=_extra_number(
+            conn_id, extra, "retry_max_delay", defaults.max_delay, whole=False, minimum=0
+        ),
+    )
 
 
 def _endpoint(conn_id: str, extra: dict[str, Any]) -> str | None:
-    endpoint = _text(extra.get("endpoint"))
-    if endpoint and not endpoint.startswith(("http://", "https://")):
+    endpoint = extra_text(conn_id, extra, "endpoint")
+    if endpoint and not (endpoint.startswith(("http://", "https://")) and urlsplit(endpoint).netloc):
         raise JobSpecError(f"connection {conn_id!r}: extra endpoint must be a full URL, got {endpoint!r}")
     return endpoint.rstrip("/") if endpoint else None
 
@@ -138,9 +212,9 @@ class AccessKeySettings(ConnectionSettings):
             **cls.common(conn, extra),
             access_key=access_key,
             secret_key=secret_key,
-            region=_text(extra.get("region")),
-            project_id=_text(extra.get("project_id")),
-            security_token=_text(extra.get("security_token")),
+            region=extra_text(conn.conn_id, extra, "region"),
+            project_id=extra_text(conn.conn_id, extra, "project_id"),
+            security_token=extra_text(conn.conn_id, extra, "security_token", secret=True),
         )
 
     def secrets(self) -> list[str]:
@@ -183,7 +257,7 @@ class HostSettings(ConnectionSettings):
             **common,
             login=_text(conn.login),
             password=conn.password or None,
-            token=_text(extra.get("token")),
+            token=extra_text(conn.conn_id, extra, "token", secret=True),
             verify_ssl=str(verify).strip().lower() not in ("false", "0", "no", "off"),
         )
 

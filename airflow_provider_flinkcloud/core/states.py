@@ -32,12 +32,21 @@ TERMINAL_STATES = frozenset({JobState.SUCCESS, JobState.FAILED, JobState.CANCELE
 ACTIVE_STATES = frozenset({JobState.PENDING, JobState.RUNNING, JobState.PAUSED})
 
 
-def parse_target_states(states: Iterable[str | JobState]) -> frozenset[JobState]:
-    """Validate user-given target states (``{"SUCCESS"}``), naming the bad value."""
+def parse_target_states(states: str | JobState | Iterable[str | JobState]) -> frozenset[JobState]:
+    """Validate user-given target states (``{"SUCCESS"}``), naming the bad value.
+
+    One state may be given on its own: ``"RUNNING"`` means ``{"RUNNING"}``, not its letters.
+    """
+    if isinstance(states, str | JobState):
+        states = [states]
+    elif states is None or isinstance(states, Mapping) or not isinstance(states, Iterable):
+        raise ValueError(f"target_states: must be a job state or a set of job states, got {states!r}")
     parsed = set()
     for value in states:
+        if not isinstance(value, str | JobState):
+            raise ValueError(f"target_states: {value!r} is not a job state (give the names as text)")
         try:
-            parsed.add(JobState(str(value).upper()))
+            parsed.add(JobState(str(value).strip().upper()))
         except ValueError:
             allowed = ", ".join(s.value for s in JobState)
             raise ValueError(f"target_states: {value!r} is not a job state (allowed: {allowed})") from None

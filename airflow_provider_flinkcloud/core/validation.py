@@ -22,6 +22,9 @@ def describe_validation_error(exc: ValidationError, what: str) -> str:
         rule_field = _RULE_FIELD.match(message) if path and error["type"] == "value_error" else None
         if rule_field:
             path, message = f"{path}.{rule_field.group(1)}", message[rule_field.end() :]
+        if path and message.startswith((f"{path}: ", f"{path}[")):
+            # The rule already names its field, or the item of it that is wrong.
+            path = ""
         problems.append(f"{path}: {message}" if path else message)
     return f"invalid {what}: " + "; ".join(problems)
 

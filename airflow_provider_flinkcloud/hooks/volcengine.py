@@ -34,6 +34,7 @@ from airflow_provider_flinkcloud.models.volcengine import (
     SavepointInfo,
     StartApplicationInstanceRequest,
     VolcengineFlinkStartSpec,
+    volcengine_id,
 )
 from airflow_provider_flinkcloud.registry import VOLCENGINE
 
@@ -95,8 +96,14 @@ class VolcengineFlinkHook(FlinkCloudHook[VolcengineFlinkClient], platform=VOLCEN
         restore = data.get("restore_strategy")
         if isinstance(restore, str):
             restore = {"Type": restore}
+        application_id = data.get("application_id")
+        if application_id is not None and application_id != "":
+            try:
+                application_id = volcengine_id(application_id, "application_id")
+            except ValueError as exc:
+                raise JobSpecError(f"invalid Volcengine Flink spec: {exc}") from None
         payload = {
-            "ApplicationId": data.get("application_id"),
+            "ApplicationId": application_id,
             "App": app,
             "RestoreStrategy": restore,
             "ProjectId": project_id or "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -34,6 +35,21 @@ INSTANCE_STATES = StateTable(
     },
 )
 ACTIVE_INSTANCE_STATES: tuple[InstanceStateName, ...] = ("RUNNING", "STARTING")
+
+INT64_MAX = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def volcengine_id(value: Any, field: str) -> str:
+    """An application or instance id: the API types them int64 and sends them as digit strings."""
+    text: str | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    if text is None or not _DIGITS.fullmatch(text) or not 0 < int(text) <= INT64_MAX:
+        raise ValueError(f"{field}: must be a Volcengine id (a positive int64, as digits), got {value!r}")
+    return text
 
 
 class _Spec(BaseModel):
@@ -95,14 +111,19 @@ class VolcengineFlinkApp(_Spec):
     @classmethod
     def _conf_as_json_string(cls, value: Any) -> Any:
         # The SDK types Conf as a JSON string while the doc example shows an object; send the string.
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
         if isinstance(value, dict):
             return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        if isinstance(value, str) and value:
+        if isinstance(value, str):
             try:
-                json.loads(value)
+                parsed = json.loads(value)
             except ValueError:
-                raise ValueError("must be a JSON object or a JSON string") from None
-        return value
+                parsed = None
+            if isinstance(parsed, dict):
+                return value
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+        raise ValueError(f"must be a JSON object or a JSON string of one, got {shown}")
 
     @model_validator(mode="after")
     def _code_matches_job_type(self) -> VolcengineFlinkApp:

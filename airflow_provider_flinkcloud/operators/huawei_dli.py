@@ -7,23 +7,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
-from airflow_provider_flinkcloud.core.errors import JobSpecError
+from airflow_provider_flinkcloud.base.tasks import check_input
 from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.core.validation import validate_model
 from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
 from airflow_provider_flinkcloud.models.huawei_dli import (
     DliJarJobSpec,
-    DliRunJobsSpec,
     DliSqlJobSpec,
     JobKind,
+    dli_job_ids,
 )
 
 if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.compat import Context
-
-
-def _job_ids(job_ids: int | str | Sequence[int | str]) -> list[int | str]:
-    return [job_ids] if isinstance(job_ids, int | str) else list(job_ids)
 
 
 class _DliStartOperator(FlinkJobStartOperator[DliFlinkHook]):
@@ -159,6 +154,7 @@ class DliFlinkRunJobsOperator(_DliStartOperator):
         resume_savepoint: bool = False,
         **kwargs: Any,
     ) -> None:
+        check_input(dli_job_ids, job_ids, "job_ids")
         super().__init__(**kwargs)
         self.job_ids = job_ids
         self.resume_savepoint = resume_savepoint
@@ -183,12 +179,10 @@ class DliFlinkStopJobsOperator(FlinkJobStopOperator[DliFlinkHook]):
     template_fields = ("job_ids",)
 
     def __init__(self, *, job_ids: int | str | Sequence[int | str], **kwargs: Any) -> None:
+        check_input(dli_job_ids, job_ids, "job_ids")
         super().__init__(**kwargs)
         self.job_ids = job_ids
 
     def job_refs(self) -> list[JobRef]:
-        try:
-            ids = validate_model(DliRunJobsSpec, {"job_ids": _job_ids(self.job_ids)}, "DLI stop spec").job_ids
-        except JobSpecError as exc:
-            raise AirflowFailException(f"{self.task_id}: {exc}") from exc
+        ids = self.checked(dli_job_ids, self.job_ids, "job_ids")
         return [{"job_id": str(job_id)} for job_id in ids]

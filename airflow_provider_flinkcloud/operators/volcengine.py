@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
+from airflow_provider_flinkcloud.base.tasks import check_input
 from airflow_provider_flinkcloud.core.jobs import JobRef
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
 from airflow_provider_flinkcloud.models.volcengine import (
     RestoreStrategy,
     VolcengineFlinkApp,
+    volcengine_id,
 )
+
+
+def _optional_id(value: Any, name: str) -> str | None:
+    return None if value is None or value == "" else volcengine_id(value, name)
 
 
 class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFlinkHook]):
@@ -43,6 +50,7 @@ class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFl
         restore_strategy: str | dict[str, Any] | RestoreStrategy | None = None,
         **kwargs: Any,
     ) -> None:
+        check_input(_optional_id, application_id, "application_id")
         super().__init__(**kwargs)
         self.app = app
         self.application_id = application_id
@@ -74,18 +82,26 @@ class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator[VolcengineFlink
         project_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         if not instance_id and not application_id:
             raise ValueError("instance_id / application_id: give one of them")
+        check_input(_optional_id, instance_id, "instance_id")
+        check_input(_optional_id, application_id, "application_id")
+        super().__init__(**kwargs)
         self.instance_id = instance_id
         self.application_id = application_id
         self.project_id = project_id
 
     def job_refs(self) -> list[JobRef]:
-        if self.instance_id:
-            return [{"instance_id": str(self.instance_id)}]
+        instance_id = self.checked(_optional_id, self.instance_id, "instance_id")
+        if instance_id:
+            return [{"instance_id": instance_id}]
+        application_id = self.checked(_optional_id, self.application_id, "application_id")
+        if not application_id:
+            raise AirflowFailException(
+                f"{self.task_id}: instance_id / application_id: give one of them (both rendered empty)"
+            )
         project_id = self.project_id or self.hook.client.project_id
         if not project_id:
             raise ValueError("project_id: needed to find the active instance of an application")
-        active = self.hook.active_instance(project_id, str(self.application_id))
+        active = self.hook.active_instance(project_id, application_id)
         return [active] if active else []

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_flinkcloud.base.sensors import FlinkJobSensor
+from airflow_provider_flinkcloud.base.tasks import check_input
 from airflow_provider_flinkcloud.core.jobs import JobRef
 from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
+from airflow_provider_flinkcloud.models.huawei_dli import dli_job_id
 
 
 class DliFlinkJobSensor(FlinkJobSensor[DliFlinkHook]):
@@ -21,8 +23,10 @@ class DliFlinkJobSensor(FlinkJobSensor[DliFlinkHook]):
     template_fields = ("job_id",)
 
     def __init__(self, *, job_id: int | str, **kwargs: Any) -> None:
+        check_input(dli_job_id, job_id, "job_id")
         super().__init__(**kwargs)
         self.job_id = job_id
 
     def job_ref(self) -> JobRef:
-        return {"job_id": str(self.job_id)}
+        # Checked after templating and before the first request: the id goes into the URL path.
+        return {"job_id": str(self.checked(dli_job_id, self.job_id, "job_id"))}

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_flinkcloud.base.sensors import FlinkJobSensor
+from airflow_provider_flinkcloud.base.tasks import check_input
 from airflow_provider_flinkcloud.core.jobs import JobRef
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
+from airflow_provider_flinkcloud.models.volcengine import volcengine_id
 
 
 class VolcengineFlinkInstanceSensor(FlinkJobSensor[VolcengineFlinkHook]):
@@ -20,8 +22,10 @@ class VolcengineFlinkInstanceSensor(FlinkJobSensor[VolcengineFlinkHook]):
     template_fields = ("instance_id",)
 
     def __init__(self, *, instance_id: str, **kwargs: Any) -> None:
+        check_input(volcengine_id, instance_id, "instance_id")
         super().__init__(**kwargs)
         self.instance_id = instance_id
 
     def job_ref(self) -> JobRef:
-        return {"instance_id": str(self.instance_id)}
+        # Checked after templating and before the first request.
+        return {"instance_id": self.checked(volcengine_id, self.instance_id, "instance_id")}

@@ -140,7 +140,12 @@ def _point_logging_at_current_stdout() -> None:
     for logger in loggers:
         for handler in logger.handlers:
             if type(handler) is logging.StreamHandler and handler.stream is not _CURRENT_STDOUT:
-                handler.setStream(_CURRENT_STDOUT)  # type: ignore[arg-type]
+                if getattr(handler.stream, "closed", False):
+                    # A stream pytest has closed (capfd's, bound by Airflow 2's dag.test() to a failed
+                    # task's logger); setStream would flush it and raise.
+                    handler.stream = _CURRENT_STDOUT  # type: ignore[assignment]
+                else:
+                    handler.setStream(_CURRENT_STDOUT)  # type: ignore[arg-type]
     try:
         import structlog
     except ImportError:

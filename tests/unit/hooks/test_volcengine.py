@@ -65,7 +65,7 @@ def test_test_connection_with_an_unknown_access_key(volcengine_conn: Any, emulat
         ({"login": "   "}, "login (the access key) is empty"),
         ({"password": ""}, "password (the secret key) is empty"),
         ({"extra": {"endpoint": "open.volcengineapi.com"}}, "extra endpoint must be a full URL"),
-        ({"extra": {"retry_max_attempts": "many"}}, "extra retry_* settings must be numbers"),
+        ({"extra": {"retry_max_attempts": "many"}}, "extra retry_max_attempts: must be a whole number >= 1"),
     ],
     ids=["empty-login", "blank-login", "empty-password", "endpoint-not-a-url", "bad-retry-setting"],
 )
