@@ -187,7 +187,8 @@ class FlinkCloudHook(BaseHook, JobPlatform, Generic[ClientT]):
         try:
             self.call(self.client.probe_call())
         except (FlinkCloudApiError, JobSpecError) as exc:
-            return False, str(exc)
+            # Airflow tests a form under a random temporary conn_id: name the field, not that id.
+            return False, str(exc).replace(f"connection {self.conn_id!r}: ", "")
         return True, f"Connection to {self.hook_name} at {self.client.base_url} succeeded"
 
 
