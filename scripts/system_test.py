@@ -71,7 +71,7 @@ class Checks:
         mark = "PASS" if ok else "FAIL"
         print(f"  [{mark}] {name}" + (f"\n         {detail}" if detail and not ok else ""), flush=True)
         if ok and detail:
-            print(f"         {detail}", flush=True)
+            print(f"         {detail[:300]}", flush=True)
         return ok
 
     def guard(self, name: str, fn: Callable[[], Any]) -> Any:
@@ -214,6 +214,8 @@ class Stack:
                 "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
                 "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "10",
                 "PYTHONUNBUFFERED": "1",
+                # Executors run `airflow tasks run ...` by name.
+                "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
                 "NO_PROXY": "*",
                 "no_proxy": "*",
             }
@@ -254,7 +256,9 @@ class Stack:
             )
         return env
 
-    def airflow(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    def airflow(
+        self, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
         argv = [str(self.bin / "airflow"), *args]
         out = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=timeout, check=False)
         with (self.artifacts / "logs" / "cli.log").open("a") as f:
@@ -286,8 +290,20 @@ class Stack:
         self.create_connections()
         if not self.af3:
             self.airflow(
-                "users", "create", "--username", ADMIN[0], "--password", ADMIN[1], "--role", "Admin",
-                "--firstname", "System", "--lastname", "Test", "--email", "admin@example.invalid",
+                "users",
+                "create",
+                "--username",
+                ADMIN[0],
+                "--password",
+                ADMIN[1],
+                "--role",
+                "Admin",
+                "--firstname",
+                "System",
+                "--lastname",
+                "Test",
+                "--email",
+                "admin@example.invalid",
             )
         t = time.monotonic()
         a = str(self.bin / "airflow")
@@ -296,9 +312,13 @@ class Stack:
             self.procs.start("dag-processor", [a, "dag-processor"], self.env)
         self.procs.start("triggerer", [a, "triggerer"], self.env)
         if self.af3:
-            self.procs.start("api-server", [a, "api-server", "-H", "127.0.0.1", "-p", str(UI_PORT), "-w", "1"], self.env)
+            self.procs.start(
+                "api-server", [a, "api-server", "-H", "127.0.0.1", "-p", str(UI_PORT), "-w", "1"], self.env
+            )
         else:
-            self.procs.start("webserver", [a, "webserver", "-H", "127.0.0.1", "-p", str(UI_PORT), "-w", "1"], self.env)
+            self.procs.start(
+                "webserver", [a, "webserver", "-H", "127.0.0.1", "-p", str(UI_PORT), "-w", "1"], self.env
+            )
         health = f"{self.api}/monitor/health" if self.af3 else f"{self.ui}/health"
         wait_for("UI/API server", lambda: self.http.get(health, timeout=10).status_code == 200, START_TIMEOUT)
         self.timings["ui_ready_s"] = round(time.monotonic() - t, 1)
@@ -321,17 +341,23 @@ class Stack:
             conn = self.control.connection(name)
             self.connections[name] = conn
             out = self.airflow(
-                "connections", "add", spec.default_conn_id,
-                "--conn-type", conn["conn_type"],
-                "--conn-login", conn["login"],
-                "--conn-password", conn["password"],
-                "--conn-extra", json.dumps(conn["extra"]),
+                "connections",
+                "add",
+                spec.default_conn_id,
+                "--conn-type",
+                conn["conn_type"],
+                "--conn-login",
+                conn["login"],
+                "--conn-password",
+                conn["password"],
+                "--conn-extra",
+                json.dumps(conn["extra"]),
                 check=False,
             )
             self.checks.record(
                 f"airflow connections add {spec.default_conn_id} ({conn['conn_type']})",
                 out.returncode == 0,
-                (out.stdout + out.stderr).strip()[-500:],
+                out.stderr.strip()[-500:] if out.returncode else "",
             )
 
     def stop(self) -> None:
@@ -362,7 +388,9 @@ def trigger(stack: Stack, dag_id: str, logical_date: str | None) -> str:
         body["logical_date"] = logical_date
     r = stack.http.post(f"{stack.api}/dags/{dag_id}/dagRuns", json=body, timeout=60)
     if r.status_code not in (200, 201):
-        raise RuntimeError(f"POST /dags/{dag_id}/dagRuns {json.dumps(body)} -> HTTP {r.status_code}: {r.text[:800]}")
+        raise RuntimeError(
+            f"POST /dags/{dag_id}/dagRuns {json.dumps(body)} -> HTTP {r.status_code}: {r.text[:800]}"
+        )
     return r.json()["dag_run_id"]
 
 
@@ -415,18 +443,35 @@ def read_xcom(stack: Stack, dag_id: str, run_id: str, task_id: str, key: str) ->
 
 
 def extra_links(stack: Stack, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
-    body = stack.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/links")
+    # map_index=-1: what the 3.x UI sends for an unmapped task.
+    params = {"map_index": -1} if stack.af3 else {}
+    body = stack.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/links", **params)
     return body.get("extra_links", body) if stack.af3 else body
 
 
 def task_log(stack: Stack, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
     path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
     r = stack.http.get(
-        f"{stack.api}{path}", params={"full_content": "true"}, headers={"Accept": "application/json"}, timeout=120
+        f"{stack.api}{path}",
+        params={"full_content": "true"},
+        headers={"Accept": "application/json"},
+        timeout=120,
     )
     if r.status_code != 200:
         return f"<HTTP {r.status_code}: {r.text[:300]}>"
-    return json.dumps(r.json().get("content"))
+    content = r.json().get("content")
+    if isinstance(content, list):  # 3.x: structured log records
+        lines = []
+        for rec in content:
+            if isinstance(rec, dict):
+                line = str(rec.get("event", ""))
+                for err in rec.get("error_detail") or []:
+                    line += f" {err.get('exc_type')}: {err.get('exc_value')}"
+                lines.append(f"{rec.get('level', '')}: {line}")
+            else:
+                lines.append(str(rec))
+        return "\n".join(lines)
+    return str(content)
 
 
 def expected_link(stack: Stack, ids: Any) -> str | None:
@@ -439,7 +484,9 @@ def expected_link(stack: Stack, ids: Any) -> str | None:
         region = stack.connections["volcengine"]["extra"]["region"]
         url = volcengine_console_url({**{k: v for k, v in ids.items() if k != "platform"}, "region": region})
         # The scheme, independently of the product's formatter:
-        assert url.startswith(f"https://console.volcengine.com/flink/region:flink+{region}/application/detail?"), url
+        assert url.startswith(
+            f"https://console.volcengine.com/flink/region:flink+{region}/application/detail?"
+        ), url
         assert f"instanceId={ids['instance_id']}" in url, url
         return url
     if ids.get("platform") == "huawei_dli":
@@ -475,8 +522,11 @@ def check_runs(stack: Stack, label: str, logical_date: str | None) -> dict[str, 
     summary: dict[str, Any] = {}
     for dag_id, run_id in runs.items():
         res = results[dag_id]
-        checks.record(f"[{label}] {dag_id} run {run_id} ends success", res["run"]["state"] == "success",
-                      f"state {res['run']['state']}")
+        checks.record(
+            f"[{label}] {dag_id} run {run_id} ends success",
+            res["run"]["state"] == "success",
+            f"state {res['run']['state']}",
+        )
         tis = {ti["task_id"]: ti for ti in task_instances(stack, dag_id, run_id)}
         summary[dag_id] = {"run_id": run_id, "tasks": {}}
         for task_id, ti in sorted(tis.items()):
@@ -487,7 +537,7 @@ def check_runs(stack: Stack, label: str, logical_date: str | None) -> dict[str, 
             detail = f"state {ti['state']}, states seen {res['seen'].get(task_id)}"
             if ti["state"] != "success":
                 text = task_log(stack, dag_id, run_id, task_id, max(1, int(ti.get("try_number") or 1)))
-                errors = re.findall(r"(?:[A-Za-z_.]*(?:Error|Exception)[A-Za-z_.]*: [^\"\\]{0,300})", text)
+                errors = re.findall(r"[A-Za-z_.]*(?:Error|Exception)[A-Za-z_.]*: [^\n]{0,300}", text)
                 info["error"] = errors[-3:] if errors else text[-600:]
                 detail += f"; log: {info['error']}"
             checks.record(f"[{label}] {dag_id}.{task_id} ends success", ti["state"] == "success", detail)
@@ -522,8 +572,11 @@ def check_runs(stack: Stack, label: str, logical_date: str | None) -> dict[str, 
                 f"links {links}; expected {want!r} (ids in XCom flinkcloud_job: {ids})",
             )
             if isinstance(ret, dict) and ret.get("console_url") and urls:
-                checks.record(f"[{label}] {dag_id}.{task_id} link equals the returned console_url",
-                              ret["console_url"] in urls, f"returned {ret['console_url']}")
+                checks.record(
+                    f"[{label}] {dag_id}.{task_id} link equals the returned console_url",
+                    ret["console_url"] in urls,
+                    f"returned {ret['console_url']}",
+                )
     return summary
 
 
@@ -536,13 +589,21 @@ def check_provider_cli(stack: Stack) -> None:
     (stack.artifacts / "providers-widgets.json").write_text(widgets.stdout)
     (stack.artifacts / "providers-behaviours.json").write_text(behaviours.stdout)
     for spec in registry.PLATFORMS.values():
-        missing = [f"extra__{spec.conn_type}__{f}" for f in spec.form.extra_fields
-                   if f"extra__{spec.conn_type}__{f}" not in widgets.stdout]
-        stack.checks.record(f"airflow providers widgets lists the {spec.conn_type} extra fields", not missing,
-                            f"missing {missing}; rc={widgets.returncode} {widgets.stderr.strip()[-300:]}")
-        stack.checks.record(f"airflow providers behaviours lists {spec.conn_type}",
-                            spec.conn_type in behaviours.stdout,
-                            f"rc={behaviours.returncode}; output: {behaviours.stdout.strip()[:300]!r}")
+        missing = [
+            f"extra__{spec.conn_type}__{f}"
+            for f in spec.form.extra_fields
+            if f"extra__{spec.conn_type}__{f}" not in widgets.stdout
+        ]
+        stack.checks.record(
+            f"airflow providers widgets lists the {spec.conn_type} extra fields",
+            not missing,
+            f"missing {missing}; rc={widgets.returncode} {widgets.stderr.strip()[-300:]}",
+        )
+        stack.checks.record(
+            f"airflow providers behaviours lists {spec.conn_type}",
+            spec.conn_type in behaviours.stdout,
+            f"rc={behaviours.returncode}; output: {behaviours.stdout.strip()[:300]!r}",
+        )
 
 
 # ------------------------------------------------------------------------------------------- browser
@@ -593,45 +654,91 @@ def browser_checks(stack: Stack, runs: dict[str, Any]) -> None:
 
 
 FIELD_JS = """(name) => {
-  const el = document.querySelector(`[name="${name}"], #${name}`);
-  if (!el) return null;
+  const els = [...document.querySelectorAll(`[name="${name}"], [id="${name}"]`)]
+    .filter(e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName));
+  if (!els.length) return null;
+  const el = els.find(e => e.offsetWidth || e.offsetHeight) || els[0];
   const visible = !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
   let label = null;
   if (el.id) { const l = document.querySelector(`label[for="${el.id}"]`); if (l) label = l.innerText.trim(); }
-  if (!label) {
-    let p = el.parentElement;
-    for (let i = 0; i < 6 && p && !label; i++, p = p.parentElement) {
-      const l = p.querySelector('label'); if (l) label = l.innerText.trim();
-    }
+  // Else the one label of the nearest ancestor that has exactly one (the field's own wrapper).
+  for (let p = el.parentElement, i = 0; !label && p && i < 8; p = p.parentElement, i++) {
+    const ls = p.querySelectorAll('label');
+    if (ls.length === 1) label = ls[0].innerText.trim();
+    if (ls.length > 1) break;
   }
   return {visible, type: el.getAttribute('type') || el.tagName.toLowerCase(), label};
 }"""
 
 
-def check_form(stack: Stack, br: Browser, conn_type: str, spec: Any, names: dict[str, str], shot: str) -> None:
+LABEL_JS = """(text) => {
+  const labels = [...document.querySelectorAll('label')].filter(l => l.innerText.trim().replace(/\\s*\\*$/, '') === text);
+  for (const l of labels) {
+    let el = l.htmlFor ? document.getElementById(l.htmlFor) : null;
+    for (let p = l.parentElement, i = 0; !el && p && i < 6; p = p.parentElement, i++) {
+      if (p.querySelectorAll('label').length > 1) break;
+      el = p.querySelector('input, textarea, select');
+    }
+    if (el) {
+      const visible = !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+      return {visible, type: el.getAttribute('type') || el.tagName.toLowerCase(), label: l.innerText.trim(),
+              name: el.getAttribute('name') || el.id};
+    }
+  }
+  return null;
+}"""
+
+
+def field_info(br: Browser, name: str, label: str | None = None) -> Any:
+    """An input by its name / id, else by its label's text (the 3.x React form names no inputs)."""
+    info = br.page.evaluate(FIELD_JS, name)
+    if info is None and label:
+        info = br.page.evaluate(LABEL_JS, label)
+    return info
+
+
+def check_extras(
+    stack: Stack, br: Browser, conn_type: str, spec: Any, names: dict[str, str], shot: str
+) -> None:
     """``names``: field key -> the input's name/id on this UI."""
     checks = stack.checks
     for key, ef in spec.form.extra_fields.items():
-        info = br.page.evaluate(FIELD_JS, names[key])
+        info = field_info(br, names[key], ef.label)
         checks.record(
             f"UI form {conn_type}: extra field {key} shown with label {ef.label!r}",
             bool(info) and info["visible"] and ef.label in (info["label"] or ""),
             f"found {info} (screenshot {shot})",
         )
         if ef.secret:
-            checks.record(f"UI form {conn_type}: {key} is a password input",
-                          bool(info) and info["type"] == "password", f"found {info}")
+            checks.record(
+                f"UI form {conn_type}: {key} is a password input",
+                bool(info) and info["type"] == "password",
+                f"found {info}",
+            )
+
+
+def check_standard(stack: Stack, br: Browser, conn_type: str, spec: Any, shot: str) -> None:
+    checks = stack.checks
     for std in spec.form.hidden_fields:
-        info = br.page.evaluate(FIELD_JS, names.get(std, std))
-        checks.record(f"UI form {conn_type}: standard field {std} hidden", not info or not info["visible"],
-                      f"found {info} (screenshot {shot})")
-    info = br.page.evaluate(FIELD_JS, names.get("password", "password"))
-    checks.record(f"UI form {conn_type}: password is a password input", bool(info) and info["type"] == "password",
-                  f"found {info}")
+        info = field_info(br, std, std.capitalize())
+        checks.record(
+            f"UI form {conn_type}: standard field {std} hidden",
+            not info or not info["visible"],
+            f"found {info} (screenshot {shot})",
+        )
     for std, label in spec.form.relabeling.items():
-        info = br.page.evaluate(FIELD_JS, names.get(std, std))
-        checks.record(f"UI form {conn_type}: {std} relabelled {label!r}",
-                      bool(info) and label in (info["label"] or ""), f"found {info}")
+        info = field_info(br, std, label)
+        checks.record(
+            f"UI form {conn_type}: {std} shown relabelled {label!r}",
+            bool(info) and info["visible"] and label in (info["label"] or ""),
+            f"found {info} (screenshot {shot})",
+        )
+    info = field_info(br, "password", spec.form.relabeling.get("password", "Password"))
+    checks.record(
+        f"UI form {conn_type}: password is a password input",
+        bool(info) and info["type"] == "password",
+        f"found {info}",
+    )
 
 
 # Airflow 2.11 (Flask-AppBuilder) ------------------------------------------------------------------
@@ -651,14 +758,18 @@ def ui2_checks(stack: Stack, br: Browser, runs: dict[str, Any]) -> None:
         def one(spec: Any = spec, ct: str = ct) -> None:
             page.goto(f"{stack.ui}/connection/add")
             page.wait_for_selector("#conn_type", state="attached")
-            page.evaluate("(ct) => { const s = document.querySelector('#conn_type'); s.value = ct;"
-                          " s.dispatchEvent(new Event('change', {bubbles: true}));"
-                          " if (window.jQuery) window.jQuery(s).val(ct).trigger('change'); }", ct)
+            page.evaluate(
+                "(ct) => { const s = document.querySelector('#conn_type'); s.value = ct;"
+                " s.dispatchEvent(new Event('change', {bubbles: true}));"
+                " if (window.jQuery) window.jQuery(s).val(ct).trigger('change'); }",
+                ct,
+            )
             page.wait_for_timeout(1000)
             page.fill("#conn_id", f"system_test_{ct}")
             shot = br.shot(f"connection-form-{ct}")
             names = {k: f"extra__{ct}__{k}" for k in spec.form.extra_fields}
-            check_form(stack, br, ct, spec, names, shot)
+            check_standard(stack, br, ct, spec, shot)
+            check_extras(stack, br, ct, spec, names, shot)
             # The Test button
             conn = stack.connections[spec.name]
             page.fill("#login", conn["login"])
@@ -677,10 +788,15 @@ def ui2_checks(stack: Stack, br: Browser, runs: dict[str, Any]) -> None:
             button.click()
             page.wait_for_timeout(4000)
             text = page.inner_text("body")
-            alert = re.findall(r"(Connection success[^\n]*|[^\n]*(?:[Ff]ail|[Ee]rror|Bad Request)[^\n]*)", text)
+            alert = re.findall(
+                r"(Connection success[^\n]*|[^\n]*(?:[Ff]ail|[Ee]rror|Bad Request)[^\n]*)", text
+            )
             shot = br.shot(f"connection-test-{ct}")
-            checks.record(f"UI form {ct}: Test button reports success", any("success" in a for a in alert),
-                          f"UI shows {alert[:3]} (screenshot {shot})")
+            checks.record(
+                f"UI form {ct}: Test button reports success",
+                any("success" in a for a in alert),
+                f"UI shows {alert[:3]} (screenshot {shot})",
+            )
 
         checks.guard(f"UI 2.11 connection form {ct}", one)
     link_pages(stack, br, runs)
@@ -706,88 +822,104 @@ def ui3_checks(stack: Stack, br: Browser, runs: dict[str, Any]) -> None:
             page.get_by_role("option", name=re.compile(re.escape(spec.label), re.I)).first.click()
             page.wait_for_timeout(1500)
             page.get_by_label(re.compile("Connection ID", re.I)).first.fill(f"system_test_{ct}")
-            shot = br.shot(f"connection-form-{ct}")
-            names = {k: k for k in spec.form.extra_fields}
-            check_form(stack, br, ct, spec, names, shot)
-            conn = stack.connections[spec.name]
-            page.fill("[name=login]", conn["login"])
-            page.fill("[name=password]", conn["password"])
-            for key, value in conn["extra"].items():
-                el = page.query_selector(f"[name={key}]")
-                if el and el.is_visible():
-                    el.fill(str(value))
-            button = page.get_by_role("button", name=re.compile(r"^\s*Test\s*$", re.I))
-            if button.count() == 0:
-                checks.record(f"UI form {ct}: Test button present", False, "no Test button")
-                return
-            with page.expect_response(lambda r: "/connections/test" in r.url, timeout=60_000) as resp_info:
-                button.first.click()
-            resp = resp_info.value
-            page.wait_for_timeout(2000)
-            shot = br.shot(f"connection-test-{ct}")
-            try:
-                body = resp.json()
-            except Exception:  # noqa: BLE001
-                body = resp.text()[:300]
-            sent = resp.request.post_data or ""
-            checks.record(
-                f"UI form {ct}: Test button reports success",
-                resp.status == 200 and isinstance(body, dict) and body.get("status") is True,
-                f"POST {resp.url} -> HTTP {resp.status} {body}; sent {sent[:400]} (screenshot {shot})",
-            )
+            # "Standard Fields" is open at first: check them before opening "Extra Fields" closes it.
+            shot = br.shot(f"connection-form-{ct}-standard")
+            check_standard(stack, br, ct, spec, shot)
+            section = page.get_by_role("button", name="Extra Fields", exact=True)
+            if section.count():
+                section.first.click()
+                page.wait_for_timeout(1000)
+            shot = br.shot(f"connection-form-{ct}-extra")
+            check_extras(stack, br, ct, spec, {k: k for k in spec.form.extra_fields}, shot)
+            test_button_3(stack, br, spec)
 
         checks.guard(f"UI 3.x connection form {ct}", one)
     link_pages(stack, br, runs)
 
 
+def test_button_3(stack: Stack, br: Browser, spec: Any) -> None:
+    """3.x has the Test button on the connection list row; it POSTs the connection to /connections/test."""
+    page, checks, ct = br.page, stack.checks, spec.conn_type
+    page.goto(f"{stack.ui}/connections")
+    row = page.get_by_role("row").filter(has_text=spec.default_conn_id)
+    row.first.wait_for(state="visible")
+    button = row.first.get_by_role("button", name=re.compile("test", re.I))
+    if button.count() == 0:
+        shot = br.shot(f"connection-list-{ct}")
+        checks.record(
+            f"UI connection {spec.default_conn_id}: Test button present",
+            False,
+            f"no Test button on the row (screenshot {shot}); [core] test_connection=Enabled is set",
+        )
+        return
+    checks.record(f"UI connection {spec.default_conn_id}: Test button present", True)
+    with page.expect_response(lambda r: "/connections/test" in r.url, timeout=60_000) as resp_info:
+        button.first.click()
+    resp = resp_info.value
+    page.wait_for_timeout(2000)
+    shot = br.shot(f"connection-test-{ct}")
+    try:
+        body: Any = resp.json()
+    except Exception:  # noqa: BLE001
+        body = resp.text()[:300]
+    sent = resp.request.post_data or ""
+    shown = page.evaluate(
+        "() => [...document.querySelectorAll('[role=status],[role=alert],[role=tooltip],"
+        "[data-scope=toast]')].map(e => e.innerText).join(' | ')"
+    )
+    checks.record(
+        f"UI connection {spec.default_conn_id}: Test button reports success",
+        resp.status == 200 and isinstance(body, dict) and body.get("status") is True,
+        f"POST {resp.url} -> HTTP {resp.status} {body}; the UI sent {sent[:400]}; UI shows {shown!r}"
+        f" (screenshot {shot})",
+    )
+
+
 def link_pages(stack: Stack, br: Browser, runs: dict[str, Any]) -> None:
     """The console-link button on a start task and on a sensor task instance page."""
     page, checks = br.page, stack.checks
+    from urllib.parse import quote
+
     from airflow_provider_flinkcloud import registry
 
-    link_names = {}
-    for spec in registry.PLATFORMS.values():
-        link_names[spec.name] = spec.load(spec.console_link_path).name
+    link_names = {name: spec.load(spec.console_link_path).name for name, spec in registry.PLATFORMS.items()}
     wanted = [
         ("example_volcengine_flink", "start_streaming_sql", "volcengine"),
         ("example_volcengine_flink", "wait_for_batch_sql", "volcengine"),
         ("example_huawei_dli_flink", "define_jar_job", "huawei_dli"),
         ("example_huawei_dli_flink", "wait_for_daily_rollup", "huawei_dli"),
     ]
+    seen: list[str] = []
+    page.on("response", lambda r: seen.append(f"{r.status} {r.url}") if "/links" in r.url else None)
     for dag_id, task_id, platform in wanted:
         run = runs.get(dag_id)
         if not run:
-            checks.record(f"UI console-link button {dag_id}.{task_id}", False, "no DAG run to look at")
+            checks.record(f"UI {dag_id}.{task_id}: console-link button", False, "no DAG run to look at")
             continue
-        run_id = run["run_id"]
-        name = link_names[platform]
+        run_id, name = run["run_id"], link_names[platform]
 
         def one(dag_id: str = dag_id, task_id: str = task_id, run_id: str = run_id, name: str = name) -> None:
-            from urllib.parse import quote
-
+            seen.clear()
             if stack.af3:
                 page.goto(f"{stack.ui}/dags/{dag_id}/runs/{quote(run_id, safe='')}/tasks/{task_id}")
             else:
-                page.goto(f"{stack.ui}/dags/{dag_id}/grid?dag_run_id={quote(run_id, safe='')}&task_id={task_id}")
+                page.goto(
+                    f"{stack.ui}/dags/{dag_id}/grid?dag_run_id={quote(run_id, safe='')}&task_id={task_id}"
+                )
+            page.wait_for_load_state("networkidle")
+            locator = page.locator("a, button").filter(has_text=name)
             try:
-                page.get_by_role(re.compile("button|link").pattern if False else "button", name=name)  # noqa: B018
-                locator = page.get_by_text(name, exact=False)
-                locator.first.wait_for(state="visible", timeout=60_000)
+                locator.first.wait_for(state="visible", timeout=20_000)
                 found = True
             except Exception:  # noqa: BLE001
                 found = False
-            page.wait_for_timeout(1000)
             shot = br.shot(f"task-{dag_id}-{task_id}")
-            href = None
-            if found:
-                href = page.evaluate(
-                    "(name) => { for (const a of document.querySelectorAll('a')) {"
-                    " if (a.innerText.includes(name)) return a.href; } return null; }", name)
-            want = (runs[dag_id]["tasks"].get(task_id) or {}).get("links") or {}
+            href = locator.first.get_attribute("href") if found else None
+            rest = (run["tasks"].get(task_id) or {}).get("links") or {}
             checks.record(
-                f"UI {dag_id}.{task_id}: console-link button {name!r} present",
-                found and (not want or href in want.values() or href is None),
-                f"href {href}; REST links {want} (screenshot {shot})",
+                f"UI {dag_id}.{task_id}: console-link button {name!r} on the task instance page",
+                found and (href is None or href in rest.values()),
+                f"href {href}; REST links {rest}; the UI's link requests: {seen[:3]} (screenshot {shot})",
             )
 
         checks.guard(f"UI console-link button {dag_id}.{task_id}", one)
@@ -814,26 +946,44 @@ def inside(args: argparse.Namespace) -> int:
         except Exception as exc:  # noqa: BLE001
             checks.record("stack starts", False, f"{type(exc).__name__}: {exc}")
             return finish(stack, checks, report, t0)
-        checks.record("stack starts (all servers on 127.0.0.1 in a private netns)", True, json.dumps(stack.timings))
+        checks.record(
+            "stack starts (all servers on 127.0.0.1 in a private netns)", True, json.dumps(stack.timings)
+        )
         listening = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True, check=False).stdout
         (artifacts / "logs" / "listening.txt").write_text(listening)
         checks.guard("provider CLI", lambda: check_provider_cli(stack))
 
         def ready() -> bool:
-            return all(stack.http.get(f"{stack.api}/dags/{d}", timeout=30).status_code == 200 for d in stack.dag_ids())
+            return all(
+                stack.http.get(f"{stack.api}/dags/{d}", timeout=30).status_code == 200
+                for d in stack.dag_ids()
+            )
 
-        checks.guard("DAGs parsed", lambda: checks.record(
-            "every example DAG parsed and visible in the REST API", wait_for("DAGs", ready, START_TIMEOUT, 2)))
+        checks.guard(
+            "DAGs parsed",
+            lambda: checks.record(
+                "every example DAG parsed and visible in the REST API",
+                wait_for("DAGs", ready, START_TIMEOUT, 2),
+            ),
+        )
         for dag_id in stack.dag_ids():
             r = stack.http.patch(f"{stack.api}/dags/{dag_id}", json={"is_paused": False}, timeout=60)
-            checks.record(f"unpause {dag_id} via REST", r.status_code == 200, f"HTTP {r.status_code} {r.text[:200]}")
+            checks.record(
+                f"unpause {dag_id} via REST", r.status_code == 200, f"HTTP {r.status_code} {r.text[:200]}"
+            )
         date = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
-        runs = checks.guard("runs with a logical date",
-                            lambda: check_runs(stack, "logical-date", date.isoformat())) or {}
+        runs = (
+            checks.guard(
+                "runs with a logical date", lambda: check_runs(stack, "logical-date", date.isoformat())
+            )
+            or {}
+        )
         report["runs"] = {"logical-date": runs}
         checks.guard("browser", lambda: browser_checks(stack, runs))
         if stack.af3:
-            runs_null = checks.guard("runs without a logical date", lambda: check_runs(stack, "no-logical-date", None))
+            runs_null = checks.guard(
+                "runs without a logical date", lambda: check_runs(stack, "no-logical-date", None)
+            )
             report["runs"]["no-logical-date"] = runs_null
         counters = checks.guard("emulator counters", stack.control.counters)
         report["emulator_counters"] = counters
@@ -860,7 +1010,9 @@ def finish(stack: Stack, checks: Checks, report: dict[str, Any], t0: float) -> i
             print(f"  - {r['check']}\n      {r['detail'][:1500]}", flush=True)
     log(f"artifacts (screenshots, logs, report.json): {stack.artifacts}")
     n_ok = len(checks.results) - len(checks.failed)
-    print(f"system-test {stack.version}: {n_ok} checks passed, {len(checks.failed)} checks failed", flush=True)
+    print(
+        f"system-test {stack.version}: {n_ok} checks passed, {len(checks.failed)} checks failed", flush=True
+    )
     return 1 if checks.failed else 0
 
 
@@ -871,7 +1023,9 @@ def ensure_tools() -> None:
     except ImportError:
         import tomllib
 
-        reqs = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["system"]
+        reqs = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"][
+            "system"
+        ]
         uv = ROOT / ".venv-tools" / "bin" / "uv"
         log(f"installing {reqs} into {sys.prefix}")
         if uv.exists():
@@ -880,18 +1034,26 @@ def ensure_tools() -> None:
             subprocess.run([sys.executable, "-m", "pip", "install", "-q", *reqs], check=True)
     if not Path(CHROMIUM).exists():
         if os.geteuid() != 0 or not shutil.which("apt-get"):
-            raise SystemExit(f"{CHROMIUM} missing: install Debian's chromium package (apt-get install chromium)")
+            raise SystemExit(
+                f"{CHROMIUM} missing: install Debian's chromium package (apt-get install chromium)"
+            )
         log("installing Debian's chromium with apt-get")
         subprocess.run(["apt-get", "update", "-qq"], check=True, stdin=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, stdin=subprocess.DEVNULL,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            check=True,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     for tool in ("unshare", "ip", "ss"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found (util-linux / iproute2)")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--airflow-version", default=None)
     parser.add_argument("--artifacts", default=None, help="default system-test-artifacts/<airflow version>/")
     parser.add_argument("--work", default=None, help=argparse.SUPPRESS)
@@ -914,8 +1076,18 @@ def main() -> int:
     (artifacts / "logs").mkdir(parents=True)
     work = Path(tempfile.mkdtemp(prefix=f"flinkcloud-system-{args.airflow_version}-"))
     log(f"Airflow {args.airflow_version}; work dir {work}; artifacts {artifacts}")
-    argv = ["unshare", "-n", sys.executable, str(Path(__file__).resolve()),
-            "--airflow-version", args.airflow_version, "--artifacts", str(artifacts), "--work", str(work)]
+    argv = [
+        "unshare",
+        "-n",
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--airflow-version",
+        args.airflow_version,
+        "--artifacts",
+        str(artifacts),
+        "--work",
+        str(work),
+    ]
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, env={**os.environ, INSIDE_ENV: "1"}, stdin=subprocess.DEVNULL)
     try:
