@@ -1089,6 +1089,12 @@ def main() -> int:
         str(work),
     ]
     t0 = time.monotonic()
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    # A SIGTERM (e.g. CI's `timeout`) is passed on to the inner run, which stops the stack by PID.
+    signal.signal(signal.SIGTERM, _terminate)
     proc = subprocess.Popen(argv, env={**os.environ, INSIDE_ENV: "1"}, stdin=subprocess.DEVNULL)
     try:
         rc = proc.wait()
