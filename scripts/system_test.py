@@ -282,7 +282,12 @@ class Stack:
         wait_for("emulator", self.control.health, 60)
         # Long enough that every deferrable task really waits in the triggerer for a while.
         self.control.set_timings(
-            starting_seconds=3.0, batch_seconds=10.0, cancelling_seconds=2.0, savepoint_seconds=1.0
+            # batch 30 s: the sensor (which may start many seconds after the submit on 2.11's one-at-a-time
+            # SequentialExecutor) still finds the job running and defers.
+            starting_seconds=3.0,
+            batch_seconds=30.0,
+            cancelling_seconds=2.0,
+            savepoint_seconds=1.0,
         )
         t = time.monotonic()
         self.airflow("db", "migrate")
@@ -778,8 +783,13 @@ def ui2_checks(stack: Stack, br: Browser, runs: dict[str, Any]) -> None:
                 el = page.query_selector(f"#extra__{ct}__{key}")
                 if el and el.is_visible():
                     el.fill(str(value))
-                else:
-                    page.fill("#extra", json.dumps(conn["extra"]))
+                else:  # no custom fields: the raw Extra box (a CodeMirror editor over #extra)
+                    page.evaluate(
+                        "(v) => { const cm = document.querySelector('.CodeMirror');"
+                        " if (cm && cm.CodeMirror) cm.CodeMirror.setValue(v);"
+                        " else document.querySelector('#extra').value = v; }",
+                        json.dumps(conn["extra"]),
+                    )
                     break
             button = page.query_selector("#test-connection")
             if not button:
@@ -901,7 +911,8 @@ def link_pages(stack: Stack, br: Browser, runs: dict[str, Any]) -> None:
         def one(dag_id: str = dag_id, task_id: str = task_id, run_id: str = run_id, name: str = name) -> None:
             seen.clear()
             if stack.af3:
-                page.goto(f"{stack.ui}/dags/{dag_id}/runs/{quote(run_id, safe='')}/tasks/{task_id}")
+                # The 3.x UI shows "Extra Links" on the task instance's Details tab.
+                page.goto(f"{stack.ui}/dags/{dag_id}/runs/{quote(run_id, safe='')}/tasks/{task_id}/details")
             else:
                 page.goto(
                     f"{stack.ui}/dags/{dag_id}/grid?dag_run_id={quote(run_id, safe='')}&task_id={task_id}"
