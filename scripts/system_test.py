@@ -16,13 +16,13 @@ problem; the exit code is 1 if any check failed. Everything started is stopped b
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -78,7 +78,7 @@ class Checks:
         """Run a group of checks; an exception in it is one failed check, not the end of the run."""
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - reported, then the next group runs
+        except Exception as exc:
             self.record(name, False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
             return None
 
@@ -167,7 +167,7 @@ def wait_for(what: str, probe: Callable[[], Any], timeout: float, interval: floa
             last = probe()
             if last:
                 return last
-        except Exception as exc:  # noqa: BLE001 - still starting
+        except Exception as exc:
             last = exc
         time.sleep(interval)
     raise TimeoutError(f"{what} not ready after {timeout:.0f}s (last: {last!r})")
@@ -415,7 +415,7 @@ def watch_runs(stack: Stack, runs: dict[str, str]) -> dict[str, dict[str, Any]]:
                     states = seen[dag_id].setdefault(ti["task_id"], [])
                     if not states or states[-1] != ti["state"]:
                         states.append(ti["state"])
-            except Exception as exc:  # noqa: BLE001 - a busy server; poll again
+            except Exception as exc:
                 log(f"poll {dag_id}: {exc}")
                 continue
             if run["state"] in ("success", "failed"):
@@ -440,10 +440,8 @@ def read_xcom(stack: Stack, dag_id: str, run_id: str, task_id: str, key: str) ->
         except ValueError:
             import ast
 
-            try:
+            with contextlib.suppress(ValueError, SyntaxError):
                 value = ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-                pass
     return value
 
 
@@ -519,7 +517,7 @@ def check_runs(stack: Stack, label: str, logical_date: str | None) -> dict[str, 
         try:
             runs[dag_id] = trigger(stack, dag_id, logical_date)
             checks.record(f"[{label}] trigger {dag_id} via REST", True, f"run_id {runs[dag_id]}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             checks.record(f"[{label}] trigger {dag_id} via REST", False, str(exc))
     t0 = time.monotonic()
     results = watch_runs(stack, runs)
@@ -560,7 +558,7 @@ def check_runs(stack: Stack, label: str, logical_date: str | None) -> dict[str, 
                 )
             try:
                 links = extra_links(stack, dag_id, run_id, task_id)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 checks.record(f"[{label}] {dag_id}.{task_id} console link", False, str(exc))
                 continue
             info["links"] = links
@@ -636,7 +634,7 @@ class Browser:
         path = self.shots / f"{self.n:02d}-{name}.png"
         try:
             self.page.screenshot(path=str(path), full_page=full)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log(f"screenshot {name} failed: {exc}")
         return path.name
 
@@ -677,7 +675,8 @@ FIELD_JS = """(name) => {
 
 
 LABEL_JS = """(text) => {
-  const labels = [...document.querySelectorAll('label')].filter(l => l.innerText.trim().replace(/\\s*\\*$/, '') === text);
+  const labels = [...document.querySelectorAll('label')]
+    .filter(l => l.innerText.trim().replace(/\\s*\\*$/, '') === text);
   for (const l of labels) {
     let el = l.htmlFor ? document.getElementById(l.htmlFor) : null;
     for (let p = l.parentElement, i = 0; !el && p && i < 6; p = p.parentElement, i++) {
@@ -870,7 +869,7 @@ def test_button_3(stack: Stack, br: Browser, spec: Any) -> None:
     shot = br.shot(f"connection-test-{ct}")
     try:
         body: Any = resp.json()
-    except Exception:  # noqa: BLE001
+    except Exception:
         body = resp.text()[:300]
     sent = resp.request.post_data or ""
     shown = page.evaluate(
@@ -908,7 +907,13 @@ def link_pages(stack: Stack, br: Browser, runs: dict[str, Any]) -> None:
             continue
         run_id, name = run["run_id"], link_names[platform]
 
-        def one(dag_id: str = dag_id, task_id: str = task_id, run_id: str = run_id, name: str = name) -> None:
+        def one(
+            dag_id: str = dag_id,
+            task_id: str = task_id,
+            run_id: str = run_id,
+            name: str = name,
+            run: dict[str, Any] = run,
+        ) -> None:
             seen.clear()
             if stack.af3:
                 # The 3.x UI shows "Extra Links" on the task instance's Details tab.
@@ -922,7 +927,7 @@ def link_pages(stack: Stack, br: Browser, runs: dict[str, Any]) -> None:
             try:
                 locator.first.wait_for(state="visible", timeout=20_000)
                 found = True
-            except Exception:  # noqa: BLE001
+            except Exception:
                 found = False
             shot = br.shot(f"task-{dag_id}-{task_id}")
             href = locator.first.get_attribute("href") if found else None
@@ -954,7 +959,7 @@ def inside(args: argparse.Namespace) -> int:
     try:
         try:
             stack.start()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             checks.record("stack starts", False, f"{type(exc).__name__}: {exc}")
             return finish(stack, checks, report, t0)
         checks.record(
