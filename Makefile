@@ -3,7 +3,7 @@
 #   make test                          # Airflow 3.3.2 in .venv (built on first use)
 #   AIRFLOW_VERSION=2.11.2 make test   # Airflow 2.11.2 in .venv-2.11.2 (also: 2, 2.x, 2.11, 2.11.x)
 #   make test PYTEST_ARGS="-k signer -x"
-#   make demo | bench | lint | venv | clean
+#   make demo | bench | lint | venv | clean | system-test
 #
 # Every target bootstraps its venv itself (scripts/bootstrap.sh); that is a no-op (a hash compare) when
 # pyproject.toml, the constraints file and the bootstrap script are unchanged.
@@ -42,7 +42,7 @@ AIRFLOW_ENV := AIRFLOW_HOME="$(AIRFLOW_HOME)" AIRFLOW__CORE__LOAD_EXAMPLES=False
 
 LINT_PATHS := $(wildcard airflow_provider_flinkcloud tests bench example_dags scripts)
 
-.PHONY: help venv test demo bench lint clean
+.PHONY: help venv test demo bench lint clean system-test
 
 help:
 	@echo "targets: venv test demo bench lint clean"
@@ -58,6 +58,12 @@ test: venv
 demo: venv
 	@mkdir -p "$(AIRFLOW_HOME)"
 	$(AIRFLOW_ENV) $(PY) scripts/demo.py
+
+# The product as users run it: emulator + a real Airflow stack (scheduler, triggerer, UI server) in a private
+# network namespace, DAGs triggered over REST, the UI checked in headless Chromium. Needs root (unshare -n).
+# Screenshots, logs and report.json go to system-test-artifacts/<AIRFLOW_VERSION>/.
+system-test: venv
+	$(PY) scripts/system_test.py --airflow-version $(AIRFLOW_VERSION) $(SYSTEM_TEST_ARGS)
 
 bench: venv
 	@mkdir -p "$(AIRFLOW_HOME)"
