@@ -37,6 +37,7 @@ class FlinkJobSensor(FlinkJobTask[HookT], BaseSensorOperator):
         self.targets = with_implied(parse_target_states(target_states))
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = float(self.poke_interval)
+        self._persisted = False
 
     @abstractmethod
     def job_ref(self) -> JobRef:
@@ -55,16 +56,26 @@ class FlinkJobSensor(FlinkJobTask[HookT], BaseSensorOperator):
     def poke(self, context: Context) -> Any:
         watch = self._poke_watch
         decision = watch.poll_sync(self.poll)
+        self.persist_seen(context, watch)
         if decision.next is Next.WAIT:
             return False
         return PokeReturnValue(is_done=True, xcom_value=watch.settle(decision)[0].result())
 
+    def persist_seen(self, context: Context, watch: JobWatch) -> None:
+        """Store the ids and the console link once, with what the platform said of the job (the ids a
+        sensor is given may be fewer than the link needs, e.g. a Volcengine instance without its app)."""
+        if self._persisted:
+            return
+        seen = watch.latest.get(0)
+        self.persist(context, [seen.ref if seen is not None else self.job_ref()])
+        self._persisted = seen is not None
+
     def execute(self, context: Context) -> Any:
-        self.persist(context, [self.job_ref()])
         if not self.deferrable:
             return super().execute(context)
         watch = self.watch_for(time.time() + float(self.timeout))
         decision = watch.poll_sync(self.poll)
+        self.persist_seen(context, watch)
         if decision.next is Next.WAIT:
             self.defer_watch(watch, self.targets, cancel_on_kill=False)
         return watch.settle(watch.wait_sync(self.poll, first=decision))[0].result()

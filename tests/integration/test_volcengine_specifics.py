@@ -16,6 +16,7 @@ from airflow_provider_flinkcloud.operators.volcengine import (
     VolcengineFlinkCancelInstanceOperator,
     VolcengineFlinkStartApplicationOperator,
 )
+from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstanceSensor
 from support.airflow_run import run_dag
 from support.platforms.volcengine import streaming_app
 from support.workers import execute, wait_until
@@ -171,3 +172,26 @@ def forget_remembered_ids() -> None:
 
     with create_session() as session:
         session.query(Variable).filter(Variable.key.like("flinkcloud/%")).delete(synchronize_session=False)
+
+
+def test_a_sensor_stores_the_full_console_link_though_it_is_given_only_the_instance(
+    make_dag, volcengine_conn, emulator
+) -> None:
+    with make_dag("sensor_link") as dag:
+        app = streaming_app()
+        start = VolcengineFlinkStartApplicationOperator(task_id="start", app=app, poll_interval=0.2)
+        watch = VolcengineFlinkInstanceSensor(
+            task_id="watch",
+            instance_id="{{ ti.xcom_pull(task_ids='start')['instance_id'] }}",
+            target_states=["RUNNING"],
+            poke_interval=0.2,
+            timeout=30,
+        )
+        start >> watch
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success", "watch": "success"}
+    started = run.xcom("start")
+    link = run.xcom("watch", key="volcengine_flink_console")
+    assert {k: link[k] for k in ("instance_id", "application_id", "project_id")} == {
+        k: started[k] for k in ("instance_id", "application_id", "project_id")
+    }
