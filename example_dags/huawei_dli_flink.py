@@ -25,7 +25,7 @@ JAR_JOB = "{{ ti.xcom_pull(task_ids='define_jar_job')['job_id'] }}"
 SQL_JOB = "{{ ti.xcom_pull(task_ids='define_sql_job')['job_id'] }}"
 
 # The day a run is for: its logical date, or (Airflow 3 runs without one) when it was due to run.
-RUN_DAY = "{{ (logical_date or dag_run.run_after) | ds }}"
+RUN_DAY = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
 
 with DAG(
     dag_id="example_huawei_dli_flink",

@@ -20,7 +20,7 @@ from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstan
 DEPLOY = {"Queue": "default", "ResourcePool": "flink-pool", "SchedulePolicy": "GANG", "Priority": "3"}
 
 # The day a run is for: its logical date, or (Airflow 3 runs without one) when it was due to run.
-RUN_DAY = "{{ (logical_date or dag_run.run_after) | ds }}"
+RUN_DAY = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
 
 with DAG(
     dag_id="example_volcengine_flink",
