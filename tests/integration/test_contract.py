@@ -245,3 +245,23 @@ def test_sensor_fails_at_once_on_a_failed_job(
     assert kit.error_text in output
     assert f"ended FAILED (native state {kit.native_failed[phase]})" in output
     assert "before the timeout" not in output
+
+
+def test_a_task_reads_its_connection_once(kit, platform_conn, make_dag, emulator, monkeypatch) -> None:
+    """Each read logs a line (and on Airflow 2.11 may warn): one per task, not one per call."""
+    hook_class = kit.spec.load(kit.spec.hook_path)
+    reads: list[str] = []
+    original = hook_class.get_connection.__func__
+
+    def counted(cls: Any, conn_id: str) -> Any:
+        reads.append(conn_id)
+        return original(cls, conn_id)
+
+    monkeypatch.setattr(hook_class, "get_connection", classmethod(counted))
+    with make_dag("one_read") as dag:
+        start = kit.start_streaming("start", poll_interval=0.2)
+        stop = kit.stop("stop", "start", poll_interval=0.2)
+        start >> stop
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success", "stop": "success"}
+    assert reads == [kit.spec.default_conn_id] * 2
