@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -192,19 +191,6 @@ def test_banner_lists_every_backend_credential() -> None:
 
 
 # -- faults that lose or delay the reply of a call carried out -----------------------------------------
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(port=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-def control(emulator: Emulator) -> EmulatorControl:
-    ctl = emulator.control
-    ctl.reset()
-    return ctl
 
 
 def _start(url: str, job: str, timeout: float = 10.0) -> requests.Response:

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,18 +41,7 @@ SIGNATURE_FAIL = "Incorrect IAM authentication information: verify aksk signatur
 OTHER_PROJECT = "anotherproject00000000000000002"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(port=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-def control(emulator: Emulator) -> EmulatorControl:
-    ctl = emulator.control
-    ctl.reset()
-    ctl.set_timings(starting_seconds=0.1, batch_seconds=0.2, cancelling_seconds=0.1, savepoint_seconds=0.1)
-    return ctl
+FAST_TIMINGS = True
 
 
 class Dli:

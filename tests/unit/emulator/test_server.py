@@ -10,7 +10,6 @@ import io
 import json
 import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -30,19 +29,6 @@ DLI_PATH = "/v1.0/flinkcloudemulatorproject0000001/streaming/sql-jobs"
 CONTROL_PATH = "/_emulator/timings"
 UNCLAIMED_PATH = "/nowhere"
 FLINK_PATH = "/_flink/volcengine/123/jobs"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(port=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-def control(emulator: Emulator) -> EmulatorControl:
-    ctl = emulator.control
-    ctl.reset()
-    return ctl
 
 
 @dataclass

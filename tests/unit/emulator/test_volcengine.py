@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -48,18 +48,7 @@ AUTH_CODES = {
 VECTORS = json.loads((Path(__file__).parents[2] / "vectors" / "volcengine_v4.json").read_text())["vectors"]
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(port=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-def control(emulator: Emulator) -> EmulatorControl:
-    ctl = emulator.control
-    ctl.reset()
-    ctl.set_timings(starting_seconds=0.1, batch_seconds=0.2, cancelling_seconds=0.1, savepoint_seconds=0.1)
-    return ctl
+FAST_TIMINGS = True
 
 
 class Volc:
