@@ -140,11 +140,12 @@ class VolcengineFlinkHook(FlinkCloudHook[VolcengineFlinkClient], platform=VOLCEN
             page += 1
 
     def active_instances(self, project_id: str, application_id: str) -> list[InstanceRecord]:
-        return [
-            record
-            for state in ACTIVE_INSTANCE_STATES
-            for record in self.list_instances(project_id, application_id, state)
-        ]
+        """The starting and running instances of one application, each once."""
+        seen: dict[str, InstanceRecord] = {}
+        for state in ACTIVE_INSTANCE_STATES:
+            for record in self.list_instances(project_id, application_id, state):
+                seen[record.id] = record
+        return list(seen.values())
 
     def active_instance(self, project_id: str, application_id: str) -> JobRef | None:
         records = sorted(self.active_instances(project_id, application_id), key=started_order)

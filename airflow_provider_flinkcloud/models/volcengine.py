@@ -34,7 +34,9 @@ INSTANCE_STATES = StateTable(
         "UNKNOWN": JobState.UNKNOWN,
     },
 )
-ACTIVE_INSTANCE_STATES: tuple[InstanceStateName, ...] = ("RUNNING", "STARTING")
+# Listed in the order an instance moves through them: one that turns RUNNING between the two list
+# calls is still seen (in the second), never missed by both.
+ACTIVE_INSTANCE_STATES: tuple[InstanceStateName, ...] = ("STARTING", "RUNNING")
 
 INT64_MAX = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]{1,19}")

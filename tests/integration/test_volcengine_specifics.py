@@ -153,7 +153,7 @@ def test_two_applications_sharing_a_job_name_stay_two(make_dag, volcengine_conn,
 
 
 def test_without_a_remembered_id_a_second_instance_of_the_application_is_stopped_at_once(
-    volcengine_conn, emulator
+    airflow_db, volcengine_conn, emulator
 ) -> None:
     # Another system (or a lost memory) started the application: the platform resolves the UniqueKey to
     # it, and the check right after the start keeps only the older instance.

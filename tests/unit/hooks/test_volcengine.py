@@ -228,3 +228,21 @@ def test_worker_on_kill_survives_an_api_error(volcengine_conn: Any, emulator: Em
     op.on_kill()  # logs, does not raise
     assert cancels(emulator) == 1
     assert instance_state(emulator, result["instance_id"]) in ("STARTING", "RUNNING")
+
+
+def test_an_instance_turning_running_between_the_two_list_calls_is_still_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow_provider_flinkcloud.models.volcengine import InstanceRecord
+
+    calls: list[str] = []
+
+    def list_instances(self: Any, project_id: str, application_id: str, state: str) -> Any:
+        # STARTING when first asked about, RUNNING from the next call on.
+        now = "STARTING" if not calls else "RUNNING"
+        calls.append(state)
+        return iter([InstanceRecord(id="7", state=now)] if state == now else [])
+
+    monkeypatch.setattr(VolcengineFlinkHook, "list_instances", list_instances)
+    records = VolcengineFlinkHook(conn_id="unused").active_instances("p", "1")
+    assert [r.id for r in records] == ["7"] and len(calls) == 2
