@@ -9,7 +9,11 @@ from typing import Any
 
 
 class WorkerTI:
-    """What ``execute`` needs of a task instance outside a DAG run: somewhere to push XComs."""
+    """What ``execute`` needs of a task instance outside a DAG run: somewhere to push XComs (and the
+    try counters a sensor's poke loop reads)."""
+
+    try_number = 1
+    max_tries = 0
 
     def __init__(self) -> None:
         self.xcom: dict[str, Any] = {}

@@ -37,17 +37,7 @@ from support.fake_platform import (
     FakeTrigger,
     fault,
 )
-
-
-class FakeTI:
-    try_number = 1
-    max_tries = 0
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcom[key] = value
+from support.workers import WorkerTI
 
 
 @pytest.fixture(autouse=True)
@@ -57,11 +47,11 @@ def cloud() -> Iterator[None]:
     CLOUD.reset()
 
 
-def run(task: Any, ti: FakeTI | None = None) -> Any:
+def run(task: Any, ti: WorkerTI | None = None) -> Any:
     """Execute like a worker; a deferral runs the trigger inline and resumes with its event."""
     from airflow.providers.common.compat.sdk import TaskDeferred
 
-    context: Any = {"ti": ti or FakeTI()}
+    context: Any = {"ti": ti or WorkerTI()}
     try:
         return task.execute(context)
     except TaskDeferred as deferred:
@@ -87,7 +77,7 @@ both_ways = pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "d
 @both_ways
 def test_start_waits_until_running(deferrable: bool) -> None:
     CLOUD.scripts["etl"] = ["pending", "pending", "running"]
-    ti = FakeTI()
+    ti = WorkerTI()
     result = run(start(deferrable), ti)
     assert result == {
         "platform": "fake",
@@ -232,7 +222,7 @@ def test_sensor_reaches_its_target(deferrable: bool) -> None:
     run(start())
     CLOUD.jobs["1"]["states"] = ["running", "success"]
     sensor = FakeSensor(task_id="watch", job_id="1", poke_interval=0.01, timeout=10, deferrable=deferrable)
-    ti = FakeTI()
+    ti = WorkerTI()
     assert run(sensor, ti)["state"] == "SUCCESS"
     assert ti.xcom["fake_console"] == {"job_id": "1"}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from airflow_provider_flinkcloud.links import volcengine as volcengine_links
 from airflow_provider_flinkcloud.links.volcengine import VolcengineFlinkConsoleLink
 from airflow_provider_flinkcloud.operators.volcengine import VolcengineFlinkStartApplicationOperator
 from support.fixtures import PROJECT_ID
+from support.workers import WorkerTI
 
 # -- the hook and its connection -------------------------------------------------------------------
 
@@ -146,14 +146,6 @@ def test_console_link_reads_stored_params(monkeypatch: pytest.MonkeyPatch) -> No
 # -- the operator on a worker -----------------------------------------------------------------------
 
 
-@dataclass
-class FakeTaskInstance:
-    pushed: dict[str, Any] = field(default_factory=dict)
-
-    def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
-        self.pushed[key] = value
-
-
 def streaming_app() -> dict[str, Any]:
     return {
         "JobType": "FLINK_STREAMING_SQL",
@@ -163,12 +155,12 @@ def streaming_app() -> dict[str, Any]:
     }
 
 
-Started = tuple[VolcengineFlinkStartApplicationOperator, FakeTaskInstance, dict[str, Any]]
+Started = tuple[VolcengineFlinkStartApplicationOperator, WorkerTI, dict[str, Any]]
 
 
 def start_without_waiting(**kwargs: Any) -> Started:
     op = VolcengineFlinkStartApplicationOperator(task_id="t", app=streaming_app(), wait_for=None, **kwargs)
-    ti = FakeTaskInstance()
+    ti = WorkerTI()
     result = op.execute({"ti": ti})  # type: ignore[arg-type]
     return op, ti, result
 
@@ -185,13 +177,13 @@ def cancels(emulator: EmulatorControl) -> int:
 def test_execute_persists_ids_and_link_params(volcengine_conn: Any, emulator: EmulatorControl) -> None:
     _, ti, result = start_without_waiting()
     assert result["state"] in ("PENDING", "RUNNING")
-    assert ti.pushed[JOB_XCOM_KEY] == {
+    assert ti.xcom[JOB_XCOM_KEY] == {
         "platform": "volcengine",
         "instance_id": result["instance_id"],
         "application_id": result["application_id"],
         "project_id": PROJECT_ID,
     }
-    link_params = ti.pushed[VolcengineFlinkConsoleLink.key]
+    link_params = ti.xcom[VolcengineFlinkConsoleLink.key]
     assert link_params["instance_id"] == result["instance_id"] and link_params["region"] == "cn-beijing"
     assert VolcengineFlinkConsoleLink.format_link(link_params) == result["console_url"]
 
