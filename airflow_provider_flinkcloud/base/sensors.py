@@ -33,8 +33,9 @@ class FlinkJobSensor(FlinkJobTask[HookT], BaseSensorOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.conn_id = conn_id or self.hook_class.default_conn_name
-        self.target_states = sorted(s.value for s in parse_target_states(target_states))
-        self.targets = with_implied(parse_target_states(target_states))
+        given = parse_target_states(target_states)
+        self.target_states = sorted(s.value for s in given)
+        self.targets = with_implied(given)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = float(self.poke_interval)
         self._persisted = False
