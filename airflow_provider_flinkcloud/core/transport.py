@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-import requests
 
 from airflow_provider_flinkcloud.core.errors import (
     ConnectionFailedError,
@@ -30,6 +29,8 @@ from airflow_provider_flinkcloud.core.errors import (
 )
 
 if TYPE_CHECKING:
+    import requests
+
     from airflow_provider_flinkcloud.core.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -235,13 +236,21 @@ class _Attempts:
         return delay
 
 
+def _requests() -> Any:
+    """``requests``, imported on first use: only a worker running a task sends synchronous calls, and the
+    requests / urllib3 / charset_normalizer stack is half of what a DAG file that uses us would import."""
+    import requests
+
+    return requests
+
+
 @dataclass
 class SyncTransport:
     client: PlatformClient
     # The connection's policy (``client.retry``) unless given.
     retry: RetryPolicy | None = None
     deadline: float | None = None
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=lambda: _requests().Session())
 
     def send_once(self, request: ApiRequest) -> ApiResponse:
         headers = self.client.sign(request, host_header(self.client.base_url), datetime.now(timezone.utc))
@@ -260,7 +269,7 @@ class SyncTransport:
         while True:
             try:
                 outcome = attempts.read(call, self.send_once(call.request))
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (_requests().ConnectionError, _requests().Timeout) as exc:
                 outcome = attempts.no_response(exc)
             if isinstance(outcome, _Parsed):
                 return outcome.value
