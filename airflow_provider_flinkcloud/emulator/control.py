@@ -158,7 +158,7 @@ class EmulatorControl:
         return result
 
     def connections_accepted(self) -> int:
-        """TCP connections the emulator accepted since it started (clients that keep theirs alive add none)."""
+        """TCP connections accepted since the emulator started (a client that keeps its alive adds one)."""
         result: dict[str, int] = self._call("GET", "connections")
         return result["accepted"]
 
