@@ -21,7 +21,7 @@ SIGNATURE_VERSION = "1.0"
 ACCEPT = "application/json"
 # Every header whose lower-cased name contains this prefix is signed (``build_canonical_headers``).
 SIGNED_HEADER_PREFIX = "x-acs-"
-SECURITY_TOKEN_HEADER = "x-acs-security-token"
+SECURITY_TOKEN_HEADER = "x-acs-security-token"  # noqa: S105 (a header name)
 AUTHORIZATION_SCHEME = "acs"
 
 
@@ -70,7 +70,9 @@ def string_to_sign(
     method: str, headers: Mapping[str, str], path: str, query: Iterable[tuple[str, str | None]]
 ) -> str:
     """``headers`` as sent (any case); ``path`` and ``query`` decoded, as the signature covers them."""
-    lines = [method.upper()] + [_header(headers, n) for n in ("Accept", "Content-MD5", "Content-Type", "Date")]
+    lines = [method.upper()] + [
+        _header(headers, n) for n in ("Accept", "Content-MD5", "Content-Type", "Date")
+    ]
     return "\n".join(lines) + "\n" + canonical_headers(headers) + canonical_resource(path, query)
 
 
