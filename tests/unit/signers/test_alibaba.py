@@ -14,7 +14,14 @@ from airflow_provider_flinkcloud.signers import alibaba as signer
 
 VECTORS = json.loads((Path(__file__).parents[2] / "vectors" / "alibaba_roa.json").read_text())["vectors"]
 # What the signer adds; the rest of the SDK's headers are the caller's (or unsigned transport headers).
-ADDED = ("Accept", "Date", "Content-MD5", "x-acs-signature-method", "x-acs-signature-version", "Authorization")
+ADDED = (
+    "Accept",
+    "Date",
+    "Content-MD5",
+    "x-acs-signature-method",
+    "x-acs-signature-version",
+    "Authorization",
+)
 UNSIGNED = ("User-Agent", "Accept-Encoding", "Connection", "Content-Length", "x-sdk-client")
 
 
