@@ -1,5 +1,5 @@
-"""Alibaba's own foas SDK (aliyun-python-sdk-foas 2.11.1 on aliyun-python-sdk-core) works unchanged against
-the emulator: its signatures verify, its JSON and form bodies are read, and the replies parse as it expects."""
+"""Alibaba's own foas SDK (aliyun-python-sdk-foas 2.11.1 on aliyun-python-sdk-core) works unchanged
+against the emulator: its signatures verify, its JSON and form bodies are read, its replies parse."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("aliyunsdkcore")
 pytest.importorskip("aliyunsdkfoas")
-from aliyunsdkcore.acs_exception.exceptions import ServerException  # noqa: E402
-from aliyunsdkcore.auth.credentials import StsTokenCredential  # noqa: E402
-from aliyunsdkcore.client import AcsClient  # noqa: E402
-from aliyunsdkfoas.request.v20181111 import (  # noqa: E402
+from aliyunsdkcore.acs_exception.exceptions import ServerException
+from aliyunsdkcore.auth.credentials import StsTokenCredential
+from aliyunsdkcore.client import AcsClient
+from aliyunsdkfoas.request.v20181111 import (
     CommitJobRequest,
     CreateJobRequest,
     GetInstanceRequest,
@@ -26,7 +26,7 @@ from aliyunsdkfoas.request.v20181111 import (  # noqa: E402
     StartJobRequest,
 )
 
-from airflow_provider_flinkcloud.emulator import (  # noqa: E402
+from airflow_provider_flinkcloud.emulator import (
     ALIBABA_ACCESS_KEY,
     ALIBABA_SECRET_KEY,
     ALIBABA_STS_ACCESS_KEY,
@@ -34,7 +34,7 @@ from airflow_provider_flinkcloud.emulator import (  # noqa: E402
     ALIBABA_STS_TOKEN,
     Emulator,
 )
-from airflow_provider_flinkcloud.emulator.alibaba import DEFAULT_PROJECT  # noqa: E402
+from airflow_provider_flinkcloud.emulator.alibaba import DEFAULT_PROJECT
 
 REGION = "cn-hangzhou"
 

@@ -33,7 +33,7 @@ class AlibabaKit(PlatformKit):
     native_running = "RUNNING"
     native_success = "SUCCESS"
     native_failed = {"startup": "FAILED", "running": "FAILED"}
-    error_text = "org.apache.flink.table.api.ValidationException: SQL validation failed. Table 'orders' not found"
+    error_text = "org.apache.flink.table.api.ValidationException: Table 'orders' not found"
     status_operation = "GetInstance"
     start_operation = "StartJob"
     stop_operation = "ModifyInstanceState"
@@ -66,8 +66,9 @@ class AlibabaKit(PlatformKit):
     def sensor(self, task_id: str, start_task_id: str, **kwargs: Any) -> Any:
         # The sensor runs after a start of either job; the job name comes from that start's result.
         job = f"{{{{ ti.xcom_pull(task_ids='{start_task_id}')['job_name'] }}}}"
+        instance_id = instance_of(start_task_id)
         return RealtimeComputeInstanceSensor(
-            task_id=task_id, project_name=PROJECT, job_name=job, instance_id=instance_of(start_task_id), **kwargs
+            task_id=task_id, project_name=PROJECT, job_name=job, instance_id=instance_id, **kwargs
         )
 
     def stop_results(self, result: dict[str, Any]) -> list[dict[str, Any]]:
