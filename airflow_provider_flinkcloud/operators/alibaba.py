@@ -7,8 +7,13 @@ from typing import Any
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
 from airflow_provider_flinkcloud.base.tasks import check_input
 from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.alibaba import RealtimeComputeHook, instance_ref
-from airflow_provider_flinkcloud.models.alibaba import blink_instance_id, blink_name
+from airflow_provider_flinkcloud.hooks.alibaba import (
+    RealtimeComputeHook,
+    check_job_names,
+    checked_job_names,
+    instance_ref,
+)
+from airflow_provider_flinkcloud.models.alibaba import blink_instance_id
 
 
 def _optional_instance_id(value: Any, name: str) -> str | None:
@@ -43,8 +48,7 @@ class RealtimeComputeStartJobOperator(FlinkJobStartOperator[RealtimeComputeHook]
         parameters: dict[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> None:
-        check_input(blink_name, project_name, "project_name")
-        check_input(blink_name, job_name, "job_name")
+        check_job_names(project_name, job_name)
         super().__init__(**kwargs)
         self.project_name = project_name
         self.job_name = job_name
@@ -74,8 +78,7 @@ class RealtimeComputeStopInstanceOperator(FlinkJobStopOperator[RealtimeComputeHo
         trigger_checkpoint: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        check_input(blink_name, project_name, "project_name")
-        check_input(blink_name, job_name, "job_name")
+        check_job_names(project_name, job_name)
         check_input(_optional_instance_id, instance_id, "instance_id")
         if trigger_checkpoint is not None:
             kwargs["savepoint"] = trigger_checkpoint
@@ -86,8 +89,7 @@ class RealtimeComputeStopInstanceOperator(FlinkJobStopOperator[RealtimeComputeHo
 
     def job_refs(self) -> list[JobRef]:
         # Checked after templating and before the first request.
-        project_name = self.checked(blink_name, self.project_name, "project_name")
-        job_name = self.checked(blink_name, self.job_name, "job_name")
+        project_name, job_name = checked_job_names(self, self.project_name, self.job_name)
         instance_id = self.checked(_optional_instance_id, self.instance_id, "instance_id")
         if instance_id:
             return [instance_ref(project_name, job_name, instance_id)]

@@ -107,3 +107,13 @@ def test_the_console_link_names_the_region_project_job_and_instance() -> None:
     assert url.startswith("https://stream.console.aliyun.com/#/cn-shanghai/project/p%201/job/")
     assert url.endswith("?instanceId=42") and "%E4%BD%9C" in url
     assert RealtimeComputeConsoleLink.format_link(params) == url
+
+
+def test_a_stopped_instance_says_it_was_stopped(blink_conn: Any, emulator: EmulatorControl) -> None:
+    emulator.set_timings(starting_seconds=0, cancelling_seconds=0)
+    hook = RealtimeComputeHook()
+    ref = hook.start(spec(STREAM_JOB))
+    hook.cancel(ref)
+    status = hook.call(hook.status_call(ref))
+    assert (status.state.value, status.native_state) == ("CANCELED", "TERMINATED")
+    assert "stopped (TERMINATED) by a stop request" in hook.failure_text(status)
