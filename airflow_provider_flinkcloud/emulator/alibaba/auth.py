@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
 from airflow_provider_flinkcloud.emulator.alibaba.responses import AlibabaError
+from airflow_provider_flinkcloud.emulator.alibaba.state import DEFAULT_PROJECT
 from airflow_provider_flinkcloud.emulator.gateway import (
     MAX_CLOCK_SKEW_SECONDS,
     Credential,
@@ -36,14 +37,17 @@ ALIBABA_STS_ACCESS_KEY = "STS.flinkcloudemulator"
 ALIBABA_STS_SECRET_KEY = "flinkcloud-emulator-alibaba-sts-secret"  # noqa: S105
 ALIBABA_STS_TOKEN = "flinkcloud-emulator-alibaba-sts-token"  # noqa: S105
 
+# The banner names the project whose committed jobs are ready to start.
+_PROJECT = (("project", DEFAULT_PROJECT),)
 DEFAULT_CREDENTIALS = (
-    Credential(ALIBABA_ACCESS_KEY, ALIBABA_SECRET_KEY),
+    Credential(ALIBABA_ACCESS_KEY, ALIBABA_SECRET_KEY, extras=_PROJECT),
     Credential(
         ALIBABA_STS_ACCESS_KEY,
         ALIBABA_STS_SECRET_KEY,
         ALIBABA_STS_TOKEN,
         label="STS",
         session_label="security token",
+        extras=_PROJECT,
     ),
 )
 # No body limit of the POP gateway for ROA calls could be found documented; 8 MB is the emulator's
