@@ -129,9 +129,9 @@ def modify_instance_state(
     instance = state.instance(job, path["instanceId"])
     expect = _choice(_text(params, "expectState", required=True), "expectState", ACTUAL_STATES)
     assert expect is not None
-    _flag(params, "triggerCheckpoint", False)
+    checkpoint = _flag(params, "triggerCheckpoint", False)
     _flag(params, "isFlush", True)
-    state.modify(instance, expect, state.ctx.clock())
+    state.modify(instance, expect, state.ctx.clock(), checkpoint=checkpoint)
     return {}
 
 

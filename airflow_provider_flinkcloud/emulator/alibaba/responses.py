@@ -190,7 +190,13 @@ def snapshot(state: BlinkState, access_keys: list[str], now: float) -> JSONObjec
             for name, project in state.projects.items()
         },
         "instances": [
-            {**instance_record(instance, now), "Archived": instance.archived(now)}
+            # Besides GetInstance's fields: what StartJob and the stop were given, for tests to check.
+            {
+                **instance_record(instance, now),
+                "Archived": instance.archived(now),
+                "ParameterJson": instance.parameters,
+                "CheckpointOnStop": instance.checkpoint_on_stop,
+            }
             for instance in state.instances.values()
         ],
         "pending_failures": state.failures.as_list(),

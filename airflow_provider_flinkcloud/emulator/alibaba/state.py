@@ -91,6 +91,8 @@ class Instance:
     # (time, expected state) in time order, as for the actual state.
     expectations: Timeline = field(default_factory=list)
     superseded: bool = False
+    # Whether the stop asked for a checkpoint (triggerCheckpoint); the emulator takes none, it records it.
+    checkpoint_on_stop: bool = False
 
     def state(self, now: float) -> str:
         return state_at(self.timeline, now)
@@ -252,7 +254,7 @@ class BlinkState:
         self.starts_by_name[job.name] += 1
         return instance
 
-    def modify(self, instance: Instance, expect: str, now: float) -> None:
+    def modify(self, instance: Instance, expect: str, now: float, *, checkpoint: bool = False) -> None:
         """ModifyInstanceState to ``expect`` (RUNNING resumes, PAUSED pauses, TERMINATED stops)."""
         state = instance.state(now)
         after = self.ctx.timings.cancelling_seconds
@@ -262,6 +264,7 @@ class BlinkState:
                     f"The instance {instance.id} is {state}; only a live instance can be stopped."
                 )
             instance.change(now, "TERMINATED", "TERMINATED", after)
+            instance.checkpoint_on_stop = checkpoint
             self.stops_by_name[instance.job_name] += 1
         elif expect == "PAUSED":
             if state != "RUNNING" or instance.job_type != STREAM:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_flinkcloud.emulator import ALIBABA_SECRET_KEY, EmulatorControl
+import pytest
+
+from airflow_provider_flinkcloud.emulator import ALIBABA_SECRET_KEY, Emulator, EmulatorControl
 from airflow_provider_flinkcloud.emulator.alibaba import DEFAULT_PROJECT
 from airflow_provider_flinkcloud.operators.alibaba import (
     RealtimeComputeStartJobOperator,
@@ -15,6 +18,16 @@ from support.platforms.base import PlatformKit
 
 PROJECT = DEFAULT_PROJECT
 LIVE_STATES = ("WAITING", "RUNNING", "PAUSED")
+
+
+def blink_connections(
+    emulator: EmulatorControl, emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., str]:
+    """A fixture (``blink_conn = pytest.fixture(blink_connections)``): points
+    ``alibaba_realtime_compute_default`` at the emulator; call it to add another connection."""
+    from support.fixtures import _connections_to
+
+    return _connections_to(AlibabaKit(), emulator_server.url, monkeypatch)
 
 
 def instance_of(start_task_id: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,24 +11,16 @@ from airflow_provider_flinkcloud.emulator import (
     ALIBABA_STS_ACCESS_KEY,
     ALIBABA_STS_SECRET_KEY,
     ALIBABA_STS_TOKEN,
-    Emulator,
     EmulatorControl,
 )
 from airflow_provider_flinkcloud.emulator.alibaba import DEFAULT_PROJECT
 from airflow_provider_flinkcloud.hooks.alibaba import BlinkJobNotStartableError, RealtimeComputeHook
 from airflow_provider_flinkcloud.links.alibaba import RealtimeComputeConsoleLink, blink_console_url
 from airflow_provider_flinkcloud.models.alibaba import RealtimeComputeStartSpec
-from support.fixtures import _connections_to
-from support.platforms import kit_for
+from support.platforms.alibaba import blink_connections
 
 STREAM_JOB, BATCH_JOB = "orders-enrichment", "daily-rollup"
-
-
-@pytest.fixture
-def blink_conn(
-    emulator: EmulatorControl, emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., str]:
-    return _connections_to(kit_for("alibaba"), emulator_server.url, monkeypatch)
+blink_conn = pytest.fixture(blink_connections)
 
 
 def spec(job: str) -> RealtimeComputeStartSpec:
