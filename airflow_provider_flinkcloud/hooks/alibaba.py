@@ -15,7 +15,7 @@ from typing import Any
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.hook import FlinkCloudHook
 from airflow_provider_flinkcloud.base.tasks import FlinkJobTask, check_input
-from airflow_provider_flinkcloud.clients.alibaba import LIST_PAGE_SIZE, PLATFORM, RealtimeComputeClient
+from airflow_provider_flinkcloud.clients.alibaba import PLATFORM, RealtimeComputeClient
 from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobSpecError
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Savepoint
 from airflow_provider_flinkcloud.core.settings import AccessKeySettings
@@ -114,12 +114,14 @@ class RealtimeComputeHook(FlinkCloudHook[RealtimeComputeClient], platform=ALIBAB
     def instances(self, project_name: str, job_name: str) -> Iterator[BlinkInstance]:
         """The job's instances that are not archived (a stream job's current one, recent batch runs)."""
         job_type = self.job(project_name, job_name).job_type or STREAM
-        page = 1
+        page, seen = 1, 0
         while True:
             result = self.call(self.client.list_instances_call(project_name, job_name, job_type, page))
             # jobName is a filter of the API whose exactness is not documented: compare exactly.
             yield from (i for i in result.instances if i.job_name in (None, job_name))
-            if not result.instances or page * LIST_PAGE_SIZE >= result.total_count:
+            # Counted, not computed from the page size asked for: the server may cap it lower.
+            seen += len(result.instances)
+            if not result.instances or seen >= result.total_count:
                 return
             page += 1
 

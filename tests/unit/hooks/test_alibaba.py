@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_flinkcloud.clients import alibaba as alibaba_client
 from airflow_provider_flinkcloud.emulator import (
     ALIBABA_SECRET_KEY,
     ALIBABA_STS_ACCESS_KEY,
@@ -108,3 +109,17 @@ def test_a_stopped_instance_says_it_was_stopped(blink_conn: Any, emulator: Emula
     status = hook.call(hook.status_call(ref))
     assert (status.state.value, status.native_state) == ("CANCELED", "TERMINATED")
     assert "stopped (TERMINATED) by a stop request" in hook.failure_text(status)
+
+
+def test_instances_are_read_across_pages_the_server_caps(
+    blink_conn: Any, emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.set_timings(starting_seconds=0, batch_seconds=0)
+    hook = RealtimeComputeHook()
+    for _ in range(3):
+        hook.start(spec(BATCH_JOB))
+    # Pages of two: the instances are counted, not the pages computed from the size asked for.
+    monkeypatch.setattr(alibaba_client, "LIST_PAGE_SIZE", 2)
+    ids = [i.id for i in hook.instances(DEFAULT_PROJECT, BATCH_JOB)]
+    assert len(set(ids)) == 3
+    assert emulator.counters()["alibaba"]["calls"]["ListInstance"] == 2
