@@ -188,22 +188,11 @@ def offline_job(state: BlinkState, request: ApiRequest, path: dict[str, str], pa
     return {}
 
 
-def _project_record(state: BlinkState, name: str) -> JSONObject:
-    project = state.projects[name]
-    return {
-        "Name": name,
-        "State": "RUNNING",
-        "DeployType": "cell",
-        "ClusterId": "flinkcloudemulator",
-        "Region": "cn-hangzhou",
-        "Id": name,
-        "Description": "flinkcloud-emulator project",
-    } | ({"CreateTime": int(project.created_at * 1000)})
-
-
 def list_project(state: BlinkState, request: ApiRequest, path: dict[str, str], params: Params) -> JSONObject:
     name = _text(params, "name")
-    records = [_project_record(state, n) for n in sorted(state.projects) if name in (None, n)]
+    records = [
+        responses.project_record(state.projects[n]) for n in sorted(state.projects) if name in (None, n)
+    ]
     shown, fields = responses.page(
         records, _number(params, "pageIndex", 1, largest=10**6), _number(params, "pageSize", 10)
     )
@@ -212,7 +201,7 @@ def list_project(state: BlinkState, request: ApiRequest, path: dict[str, str], p
 
 def get_project(state: BlinkState, request: ApiRequest, path: dict[str, str], params: Params) -> JSONObject:
     state.project(path["projectName"])
-    return {"Project": _project_record(state, path["projectName"])}
+    return {"Project": responses.project_record(state.projects[path["projectName"]])}
 
 
 OPERATIONS: dict[str, Operation] = {

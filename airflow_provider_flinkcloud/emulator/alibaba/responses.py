@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_flinkcloud.emulator.platform import ApiRequest, ApiResponse, JSONObject, json_response
 
 if TYPE_CHECKING:
-    from airflow_provider_flinkcloud.emulator.alibaba.state import BlinkJob, BlinkState, Instance
+    from airflow_provider_flinkcloud.emulator.alibaba.state import BlinkJob, BlinkState, Instance, Project
 
 DEFAULT_HOST = "foas.cn-hangzhou.aliyuncs.com"
 RECOMMEND = "https://error-center.aliyun.com/status/search?Keyword={code}&source=PopGw"
@@ -166,6 +166,20 @@ def job_record(job: BlinkJob) -> JSONObject:
         "CreateTime": _ms(job.created_at),
         "ModifyTime": _ms(job.modified_at),
         "IsCommitted": job.committed,
+    }
+
+
+def project_record(project: Project) -> JSONObject:
+    # ListProject's record is not in the contract's sources; these are the emulator's fields.
+    return {
+        "Id": project.name,
+        "Name": project.name,
+        "State": "RUNNING",
+        "DeployType": "cell",
+        "ClusterId": "flinkcloudemulator",
+        "Region": "cn-hangzhou",
+        "Description": "flinkcloud-emulator project",
+        "CreateTime": _ms(project.created_at),
     }
 
 
