@@ -138,7 +138,7 @@ class AlibabaPlatform(Platform):
                 raise AlibabaError(501, "NotImplemented", f"flinkcloud-emulator does not model {operation}.")
             return responses.ok(handler(self.state, request, path_params, parameters(request)))
         except AlibabaError as exc:
-            return self.error_response(request, exc.status, exc.code, exc.message, exc.headers)
+            return self._error(request, exc)
 
     def error_response(
         self,
