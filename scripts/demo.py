@@ -17,6 +17,8 @@ HOME = Path(os.environ.get("FLINKCLOUD_DEMO_HOME", ROOT / ".demo"))
 
 def airflow_env(emulator_url: str) -> dict[str, str]:
     from airflow_provider_flinkcloud.emulator import (
+        ALIBABA_ACCESS_KEY,
+        ALIBABA_SECRET_KEY,
         DLI_ACCESS_KEY,
         DLI_PROJECT_ID,
         DLI_SECRET_KEY,
@@ -45,6 +47,14 @@ def airflow_env(emulator_url: str) -> dict[str, str]:
                     "login": DLI_ACCESS_KEY,
                     "password": DLI_SECRET_KEY,
                     "extra": {"region": "cn-north-4", "project_id": DLI_PROJECT_ID, "endpoint": emulator_url},
+                }
+            ),
+            "AIRFLOW_CONN_ALIBABA_REALTIME_COMPUTE_DEFAULT": json.dumps(
+                {
+                    "conn_type": "alibaba_realtime_compute",
+                    "login": ALIBABA_ACCESS_KEY,
+                    "password": ALIBABA_SECRET_KEY,
+                    "extra": {"region": "cn-hangzhou", "endpoint": emulator_url},
                 }
             ),
         }
