@@ -11,8 +11,9 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from airflow_provider_flinkcloud.core.models import FlinkCloudModel
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 
 PRODUCT = "foas"
@@ -97,7 +98,7 @@ def _parameters_object(value: Any) -> dict[str, Any] | None:
     return dict(parsed)
 
 
-class RealtimeComputeStartSpec(BaseModel):
+class RealtimeComputeStartSpec(FlinkCloudModel):
     """What the start operator needs: the committed job (project and name) and StartJob's parameters."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -124,7 +125,7 @@ class RealtimeComputeStartSpec(BaseModel):
         return json.dumps(self.parameters, ensure_ascii=False, separators=(",", ":"))
 
 
-class _Reply(BaseModel):
+class _Reply(FlinkCloudModel):
     """Platform replies: lenient, newer fields are ignored."""
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore", coerce_numbers_to_str=True)

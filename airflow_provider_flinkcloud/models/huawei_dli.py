@@ -7,8 +7,9 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from airflow_provider_flinkcloud.core.models import FlinkCloudModel
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 
 # The 14 statuses of huaweicloudsdkdli 3.1.219 (flink_job.py) and the Open Telekom Cloud API reference
@@ -133,21 +134,21 @@ def is_true(value: Any) -> bool:
     return str(value).strip().lower() == "true"
 
 
-class Tag(BaseModel):
+class Tag(FlinkCloudModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     key: str = Field(min_length=1, max_length=128)
     value: str = Field(min_length=1, max_length=255)
 
 
-class ResourceSpec(BaseModel):
+class ResourceSpec(FlinkCloudModel):
     model_config = ConfigDict(extra="forbid")
 
     cpu: float | None = Field(default=None, ge=0.5)
     memory: str | None = None
 
 
-class ResourceConfig(BaseModel):
+class ResourceConfig(FlinkCloudModel):
     model_config = ConfigDict(extra="forbid")
 
     max_slot: int | None = Field(default=None, ge=1)
@@ -156,7 +157,7 @@ class ResourceConfig(BaseModel):
     taskmanager_resource_spec: ResourceSpec | None = None
 
 
-class _DliJobSpec(BaseModel):
+class _DliJobSpec(FlinkCloudModel):
     """Fields both job kinds share, with the documented limits. Unknown keys are rejected."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -282,7 +283,7 @@ class DliSqlJobSpec(_DliJobSpec):
         return declares_batch_mode(self.runtime_config, self.sql_body)
 
 
-class DliRunJobsSpec(BaseModel):
+class DliRunJobsSpec(FlinkCloudModel):
     """What ``DliFlinkRunJobsOperator`` runs: existing job ids, in one batch call."""
 
     model_config = ConfigDict(extra="forbid")
@@ -299,7 +300,7 @@ class DliRunJobsSpec(BaseModel):
 # -- replies -------------------------------------------------------------------------------------
 
 
-class _Reply(BaseModel):
+class _Reply(FlinkCloudModel):
     """Platform replies: lenient, newer fields are ignored; many fields arrive as null."""
 
     model_config = ConfigDict(extra="ignore")

@@ -6,9 +6,10 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_pascal
 
+from airflow_provider_flinkcloud.core.models import FlinkCloudModel
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 
 API_VERSION = "2025-01-01"
@@ -54,7 +55,7 @@ def volcengine_id(value: Any, field: str) -> str:
     return text
 
 
-class _Spec(BaseModel):
+class _Spec(FlinkCloudModel):
     """User-given bodies: unknown keys are rejected so a typo names itself."""
 
     model_config = ConfigDict(
@@ -69,7 +70,7 @@ class _Spec(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
-class _Reply(BaseModel):
+class _Reply(FlinkCloudModel):
     """Platform replies: lenient, newer fields are ignored."""
 
     model_config = ConfigDict(
