@@ -100,7 +100,10 @@ class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
             log=self.log,
             last_logged=self.last_logged,
         )
-        decision = await watch.wait_async(lambda ref: hook.acall(hook.status_call(ref)))
+        # Each job's status call is built once (keyed by the watch's own ref objects, which it polls
+        # with); the transport signs every attempt anew.
+        status_calls = {id(ref): hook.status_call(ref) for ref in watch.refs}
+        decision = await watch.wait_async(lambda ref: hook.acall(status_calls[id(ref)]))
         self.last_logged = dict(watch.last_logged)
         yield TriggerEvent(WatchEvent.of(decision, watch).to_dict())
 

@@ -151,6 +151,8 @@ class JobWatch:
         self.log = log or logging.getLogger(__name__)
         self.last_logged: dict[str, str] = dict(last_logged or {})
         self.clock = clock
+        # Per job, the key of ``last_logged`` (computed once: a triggerer polls each job for months).
+        self.keys = [job_key(ref) for ref in self.refs]
         self.latest: dict[int, JobStatus] = {}
         self.waiting: list[int] = list(range(len(self.refs)))
         self.failed_rounds = 0 if failing_since is None else 1
@@ -204,7 +206,7 @@ class JobWatch:
         return Decision(next_, dict(self.latest), tuple(self.waiting), **fields)
 
     def _log_change(self, i: int, status: JobStatus) -> None:
-        key = job_key(self.refs[i])
+        key = self.keys[i]
         change = f"{status.state.value}/{status.native_state}"
         if self.last_logged.get(key) != change:
             self.log.info(
@@ -242,12 +244,22 @@ class JobWatch:
 
     async def wait_async(self, poll: Callable[[JobRef], Awaitable[JobStatus]]) -> Decision:
         while True:
-            polled = await asyncio.gather(*(poll(self.refs[i]) for i in self.waiting), return_exceptions=True)
             outcomes: dict[int, Outcome] = {}
-            for i, outcome in zip(self.waiting, polled, strict=True):
-                if not isinstance(outcome, JobStatus | FlinkCloudApiError):
-                    raise outcome
-                outcomes[i] = outcome
+            if len(self.waiting) == 1:
+                # One job (nearly every trigger): awaited in place, without gather's task and future.
+                (i,) = self.waiting
+                try:
+                    outcomes[i] = await poll(self.refs[i])
+                except FlinkCloudApiError as exc:
+                    outcomes[i] = exc
+            else:
+                polled = await asyncio.gather(
+                    *(poll(self.refs[i]) for i in self.waiting), return_exceptions=True
+                )
+                for i, outcome in zip(self.waiting, polled, strict=True):
+                    if not isinstance(outcome, JobStatus | FlinkCloudApiError):
+                        raise outcome
+                    outcomes[i] = outcome
             decision = self.observe(outcomes)
             if decision.next is not Next.WAIT:
                 return decision
