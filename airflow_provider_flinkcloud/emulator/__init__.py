@@ -7,6 +7,15 @@ imports Airflow, so it starts fast.
 
 from __future__ import annotations
 
+from airflow_provider_flinkcloud.emulator.alibaba_flink import (
+    ALIBABA_FLINK_ACCESS_KEY,
+    ALIBABA_FLINK_NAMESPACE,
+    ALIBABA_FLINK_SECRET_KEY,
+    ALIBABA_FLINK_STS_ACCESS_KEY,
+    ALIBABA_FLINK_STS_SECRET_KEY,
+    ALIBABA_FLINK_STS_TOKEN,
+    ALIBABA_FLINK_WORKSPACE,
+)
 from airflow_provider_flinkcloud.emulator.control import EmulatorControl, EmulatorControlError
 from airflow_provider_flinkcloud.emulator.huawei_dli import (
     DLI_ACCESS_KEY,
@@ -26,6 +35,13 @@ from airflow_provider_flinkcloud.emulator.volcengine import (
 )
 
 __all__ = [
+    "ALIBABA_FLINK_ACCESS_KEY",
+    "ALIBABA_FLINK_NAMESPACE",
+    "ALIBABA_FLINK_SECRET_KEY",
+    "ALIBABA_FLINK_STS_ACCESS_KEY",
+    "ALIBABA_FLINK_STS_SECRET_KEY",
+    "ALIBABA_FLINK_STS_TOKEN",
+    "ALIBABA_FLINK_WORKSPACE",
     "DLI_ACCESS_KEY",
     "DLI_PROJECT_ID",
     "DLI_SECRET_KEY",
