@@ -38,8 +38,8 @@ StopStrategy = Literal["NONE", "STOP_WITH_SAVEPOINT", "STOP_WITH_DRAIN"]
 RESTORE_KINDS: tuple[str, ...] = ("NONE", "LATEST_SAVEPOINT", "FROM_SAVEPOINT", "LATEST_STATE")
 STOP_STRATEGIES: tuple[str, ...] = ("NONE", "STOP_WITH_SAVEPOINT", "STOP_WITH_DRAIN")
 
-# Ids are UUIDs in every example; anything that could leave its path segment is refused.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9*_.-]{0,127}")
+# Deployment, job and savepoint ids are UUIDs in every example of the API reference.
+_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # A namespace is a Kubernetes-style name (``default-namespace``, ``<workspace>-default``).
 _NAMESPACE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -49,7 +49,7 @@ def ververica_id(value: Any, field: str) -> str:
     text = value.strip() if isinstance(value, str) else None
     if not text or not _ID.fullmatch(text):
         raise ValueError(
-            f"{field}: must be an id such as 58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2, got {value!r}"
+            f"{field}: must be a UUID such as 58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2, got {value!r}"
         )
     return text
 
