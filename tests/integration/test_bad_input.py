@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_flinkcloud.emulator import Emulator, EmulatorControl
+from airflow_provider_flinkcloud.operators.alibaba_flink import AlibabaFlinkStopJobOperator
 from airflow_provider_flinkcloud.operators.huawei_dli import (
     DliFlinkCreateJarJobOperator,
     DliFlinkRunJobsOperator,
@@ -23,6 +24,7 @@ from airflow_provider_flinkcloud.operators.volcengine import (
     VolcengineFlinkCancelInstanceOperator,
     VolcengineFlinkStartApplicationOperator,
 )
+from airflow_provider_flinkcloud.sensors.alibaba_flink import AlibabaFlinkJobSensor
 from airflow_provider_flinkcloud.sensors.huawei_dli import DliFlinkJobSensor
 from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstanceSensor
 from support.airflow_run import run_dag
@@ -34,7 +36,11 @@ pytestmark = pytest.mark.integration
 
 TOKEN = "sts-t0ken-3b8d-never-logged"
 # A well-formed id of each platform, so only the connection or the argument under test is wrong.
-GOOD_ID = {"huawei_dli": "101", "volcengine": "1840123456789012345"}
+GOOD_ID = {
+    "huawei_dli": "101",
+    "volcengine": "1840123456789012345",
+    "alibaba_flink": "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
+}
 
 
 def sensor_on(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
@@ -42,6 +48,8 @@ def sensor_on(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("poke_interval", 0.2)
     if kit.name == "huawei_dli":
         return DliFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
+    if kit.name == "alibaba_flink":
+        return AlibabaFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
     return VolcengineFlinkInstanceSensor(task_id=task_id, instance_id=job, **kwargs)
 
 
@@ -50,6 +58,8 @@ def stop_of(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("poll_interval", 0.2)
     if kit.name == "huawei_dli":
         return DliFlinkStopJobsOperator(task_id=task_id, job_ids=job, **kwargs)
+    if kit.name == "alibaba_flink":
+        return AlibabaFlinkStopJobOperator(task_id=task_id, job_id=job, **kwargs)
     return VolcengineFlinkCancelInstanceOperator(task_id=task_id, instance_id=job, **kwargs)
 
 
@@ -179,6 +189,11 @@ BAD_IDS = {
         "instance_id",
         ["../../x", "abc", "", None, True, "-1", "18401234567890123456789"],
         "must be a Volcengine id (a positive int64, as digits)",
+    ),
+    "alibaba_flink": (
+        "job_id",
+        ["../../x", "abc", "", None, True, "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2/../x"],
+        "must be a UUID such as 58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
     ),
 }
 
