@@ -183,6 +183,7 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
         return found[0] if found else None
 
     def deployment_of(self, unit: DeploymentUnit) -> DeploymentRecord | None:
+        deployment: DeploymentRecord | None
         if unit.deployment_id is not None:
             deployment = self.call(self.client.get_deployment_call(unit.namespace, unit.deployment_id))
         elif unit.name is not None:

@@ -64,6 +64,7 @@ def ok(data: Any, **page: Any) -> ApiResponse:
 
 def error_response(exc: AlibabaFlinkError, headers: Mapping[str, str] | None = None) -> ApiResponse:
     request_id = _request_id()
+    body: dict[str, Any]
     if exc.gateway:
         body = {
             "RequestId": request_id,

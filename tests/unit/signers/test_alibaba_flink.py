@@ -1,4 +1,4 @@
-"""The ACS3-HMAC-SHA256 signer against every vector that alibabacloud-tea-openapi 0.4.6's own signer produced."""
+"""The ACS3-HMAC-SHA256 signer against every vector alibabacloud-tea-openapi 0.4.6's own signer produced."""
 
 from __future__ import annotations
 
