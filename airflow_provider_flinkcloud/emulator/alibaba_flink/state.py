@@ -76,6 +76,7 @@ class Savepoint:
     origin: str
     created_at: float
     done_at: float
+    drained: bool = False
 
     def render(self, now: float) -> JSONObject:
         return {
@@ -85,6 +86,7 @@ class Savepoint:
             "namespace": self.namespace,
             "savepointOrigin": self.origin,
             "nativeFormat": False,
+            "stopWithDrainEnabled": self.drained,
             "savepointLocation": f"oss://flinkcloud-emulator/savepoints/{self.savepoint_id}",
             "status": {"state": "COMPLETED" if now >= self.done_at else "STARTED"},
             "createdAt": int(self.created_at),
@@ -233,7 +235,9 @@ class AlibabaFlinkState:
             if status != "RUNNING":
                 raise conflict(f"Job {job.job_id} is {status}; a savepoint needs a RUNNING job.")
             savepoint_done = now + self.ctx.timings.savepoint_seconds
-            self._add_savepoint(job, strategy, now, savepoint_done)
+            # Both stops take a savepoint (origin STOP_WITH_SAVEPOINT); a drain also flags it.
+            savepoint = self._add_savepoint(job, "STOP_WITH_SAVEPOINT", now, savepoint_done)
+            savepoint.drained = strategy == "STOP_WITH_DRAIN"
             done = max(done, savepoint_done)
         job.timeline = replan(job.timeline, now, (now, "CANCELLING"), (done, "CANCELLED"))
         self.stops_by_name[job.deployment.name] += 1
