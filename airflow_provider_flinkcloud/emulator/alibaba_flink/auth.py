@@ -109,6 +109,8 @@ def authenticate(request: ApiRequest, credentials: CredentialTable, nonces: Nonc
         must.append("content-type")
     if token is not None:
         must.append("x-acs-security-token")
+    if request.header("workspace") is not None:
+        must.append("workspace")
     unsigned = [name for name in must if name not in names]
     if unsigned:
         raise incomplete(f"Headers that must be signed are not: {', '.join(unsigned)}.")
