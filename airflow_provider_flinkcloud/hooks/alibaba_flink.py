@@ -194,9 +194,14 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
                 )
         else:
             return None
-        if deployment is not None and deployment.execution_mode:
-            self._modes[deployment.deployment_id] = deployment.execution_mode
+        if deployment is not None:
+            self.remember_mode(deployment)
         return deployment
+
+    def remember_mode(self, deployment: DeploymentRecord) -> None:
+        """Keep the execution mode for the console link (a deployment's stream or batch page)."""
+        if deployment.execution_mode:
+            self._modes[deployment.deployment_id] = deployment.execution_mode
 
     def upsert(self, unit: DeploymentUnit) -> tuple[DeploymentRecord, bool]:
         """Create the deployment, or update the one of the same name; returns (it, created)."""
@@ -206,8 +211,10 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
         if existing is None:
             created = self.one_named(unit.namespace, unit.definition.name, self.create(unit.namespace, body))
             log.info("Created deployment %s (%s)", created.name, created.deployment_id)
+            self.remember_mode(created)
             return created, True
         updated = self.call(self.client.update_deployment_call(unit.namespace, existing.deployment_id, body))
+        self.remember_mode(updated)
         log.info(
             "Updated deployment %s (%s) with the given definition", existing.name, existing.deployment_id
         )
@@ -296,8 +303,7 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
         else:
             deployment = self.deployment_of(unit)  # type: ignore[assignment]
             assert deployment is not None
-        if deployment.execution_mode:
-            self._modes[deployment.deployment_id] = deployment.execution_mode
+        self.remember_mode(deployment)
         restore = unit.restore.body()
         if restore_from:
             restore = {"kind": "FROM_SAVEPOINT", "savepointId": self.savepoint_of_stop(restore_from)}

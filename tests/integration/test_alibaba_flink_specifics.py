@@ -20,6 +20,7 @@ from airflow_provider_flinkcloud.operators.alibaba_flink import (
     AlibabaFlinkStopJobOperator,
 )
 from support.airflow_run import run_dag
+from support.fixtures import _connections_to
 from support.platforms import kit_for
 from support.platforms.alibaba_flink import deployment
 from support.workers import execute, in_parallel
@@ -32,16 +33,8 @@ NAME = "orders-enrichment"
 def conn(
     emulator: EmulatorControl, emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., str]:
-    kit = kit_for("alibaba_flink")
-    monkeypatch.setenv("AIRFLOW_CONN_ALIBABA_FLINK_DEFAULT", kit.connection(emulator_server.url))
-
-    def add(conn_id: str, **overrides: Any) -> str:
-        monkeypatch.setenv(
-            f"AIRFLOW_CONN_{conn_id.upper()}", kit.connection(emulator_server.url, **overrides)
-        )
-        return conn_id
-
-    return add
+    """Points ``alibaba_flink_default`` at the emulator; call it to add another connection."""
+    return _connections_to(kit_for("alibaba_flink"), emulator_server.url, monkeypatch)
 
 
 def counter(emulator: EmulatorControl, kind: str, key: str = NAME) -> int:
