@@ -182,3 +182,17 @@ def test_a_connection_without_workspace_fails_naming_it(make_dag, conn, emulator
     assert run_dag(dag).task_states == {"start": "failed"}
     assert "connection 'alibaba_flink_no_ws': extra workspace is required" in task_logs()
     assert sum(emulator.counters().get("alibaba_flink", {}).get("calls", {}).values()) == 0
+
+
+def test_the_connection_test_lists_one_deployment_and_names_what_is_wrong(conn, emulator) -> None:
+    from airflow_provider_flinkcloud.hooks.alibaba_flink import AlibabaFlinkHook
+
+    ok, message = AlibabaFlinkHook().test_connection()
+    assert ok and message.startswith("Connection to Alibaba Cloud Realtime Compute for Apache Flink at http")
+    assert emulator.counters()["alibaba_flink"]["calls"] == {"ListDeployments": 1}
+    ok, message = AlibabaFlinkHook(conn_id=conn("alibaba_flink_wrong", password="wr0ng")).test_connection()
+    assert not ok and "SignatureDoesNotMatch" in message and "wr0ng" not in message
+    ok, message = AlibabaFlinkHook(
+        conn_id=conn("alibaba_flink_no_ns", extra={"namespace": ""})
+    ).test_connection()
+    assert not ok and message.startswith("extra namespace is needed to test the connection")
