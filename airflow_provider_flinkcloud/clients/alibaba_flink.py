@@ -302,13 +302,16 @@ class AlibabaFlinkClient:
             idempotent=False,
         )
 
-    def list_savepoints_call(self, namespace: str, deployment_id: str, job_id: str) -> ApiCall[SavepointPage]:
+    def list_savepoints_call(
+        self, namespace: str, deployment_id: str | None, job_id: str
+    ) -> ApiCall[SavepointPage]:
         query = [
-            ("deploymentId", ververica_id(deployment_id, "deploymentId")),
             ("jobId", ververica_id(job_id, "jobId")),
             ("pageIndex", "1"),
             ("pageSize", str(LIST_PAGE_SIZE)),
         ]
+        if deployment_id:
+            query.append(("deploymentId", ververica_id(deployment_id, "deploymentId")))
         return self.request(
             "ListSavepoints", "GET", namespace, "/savepoints", _page(SavepointPage), query=query
         )

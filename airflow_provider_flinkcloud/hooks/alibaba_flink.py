@@ -43,6 +43,7 @@ from airflow_provider_flinkcloud.models.alibaba_flink import (
     DeploymentRecord,
     JobRecord,
     RestoreStrategy,
+    SavepointRecord,
     namespace_name,
     ververica_id,
 )
@@ -306,13 +307,16 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
         self.remember_mode(deployment)
         restore = unit.restore.body()
         if restore_from:
-            restore = {"kind": "FROM_SAVEPOINT", "savepointId": self.savepoint_of_stop(restore_from)}
+            restore = {
+                "kind": "FROM_SAVEPOINT",
+                "savepointId": self.savepoint_of_stop(restore_from).savepoint_id,
+            }
         body = {"deploymentId": deployment.deployment_id, "localVariables": [], "restoreStrategy": restore}
         job = self.call(self.client.start_job_call(unit.namespace, body))
         return job_ref(unit.namespace, job, deployment.name)
 
-    def savepoint_of_stop(self, stopped: Savepoint) -> str:
-        """The savepoint the stop with a savepoint took (restart: the new job restores from it)."""
+    def savepoint_of_stop(self, stopped: Savepoint) -> SavepointRecord:
+        """The completed savepoint a stop with a savepoint took (a restart restores from it)."""
         namespace, deployment_id, job_id = stopped["namespace"], stopped["deployment_id"], stopped["job_id"]
         deadline = time.time() + self.savepoint_timeout
         if self.deadline is not None:
@@ -322,8 +326,10 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
             states = [s.status.state for s in savepoints]
             done = [s for s in savepoints if s.status.state == SAVEPOINT_DONE]
             if done:
-                log.info("Restoring from savepoint %s (%s)", done[0].savepoint_id, done[0].savepoint_location)
-                return done[0].savepoint_id
+                log.info(
+                    "Savepoint %s of job %s: %s", done[0].savepoint_id, job_id, done[0].savepoint_location
+                )
+                return done[0]
             if (savepoints and all(state == SAVEPOINT_FAILED for state in states)) or time.time() >= deadline:
                 raise JobFailedError(
                     f"the stop of job {job_id} left no completed savepoint (savepoint states: "

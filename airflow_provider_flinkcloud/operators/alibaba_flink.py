@@ -196,6 +196,18 @@ class AlibabaFlinkStopJobOperator(FlinkJobStopOperator[AlibabaFlinkHook]):
         strategy = self.checked(_stop_strategy, self.stop_strategy, "stop_strategy")
         return AlibabaFlinkHook(conn_id=self.conn_id, stop_strategy=strategy)
 
+    def execute(self, context: Context) -> dict[str, Any]:
+        result = super().execute(context)
+        taken = result.get("savepoint")
+        if self.wait and result.get("stopped") and isinstance(taken, dict):
+            # The job has stopped, so the savepoint its stop took is complete: name it, for a later
+            # start with {"kind": "FROM_SAVEPOINT", "savepointId": ...}.
+            savepoint = self.hook.savepoint_of_stop(taken)
+            taken.update(
+                savepoint_id=savepoint.savepoint_id, savepoint_path=savepoint.savepoint_location or ""
+            )
+        return result
+
     def job_refs(self) -> list[JobRef]:
         self.savepoint = self.hook.stop_strategy != "NONE"
         namespace = self.checked(

@@ -76,9 +76,9 @@ def test_a_create_whose_reply_was_lost_makes_no_second_deployment(
 
 
 def test_two_tasks_creating_the_same_name_at_once_leave_one_deployment(conn, emulator) -> None:
-    # Both list before either creates (the lists are slowed down), so both create.
+    # Both list before either creates (every list takes a second), so both create.
     emulator.inject_fault(
-        "delay", platform="alibaba_flink", operation="ListDeployments", delay_seconds=0.5, count=2
+        "delay", platform="alibaba_flink", operation="ListDeployments", delay_seconds=1.0, count=6
     )
     first, second = in_parallel(
         lambda: execute(

@@ -84,8 +84,10 @@ def test_alibaba_flink_example_runs_every_task_to_success(
     counters = emulator.counters()["alibaba_flink"]
     assert counters["creates_by_name"] == {"orders-enrichment": 1, "daily-gmv-rollup": 1}
     assert counters["starts_by_name"] == counters["creates_by_name"]
-    savepoints = emulator.state()["alibaba_flink"]["savepoints"]
-    assert [s["savepointOrigin"] for s in savepoints] == ["STOP_WITH_SAVEPOINT"]
+    [savepoint] = emulator.state()["alibaba_flink"]["savepoints"]
+    assert savepoint["savepointOrigin"] == "STOP_WITH_SAVEPOINT"
+    assert stopped["savepoint"]["savepoint_id"] == savepoint["savepointId"]
+    assert stopped["savepoint"]["savepoint_path"] == savepoint["savepointLocation"]
 
 
 @pytest.mark.parametrize("example", ["volcengine_flink.py", "huawei_dli_flink.py", "alibaba_flink.py"])
