@@ -139,8 +139,31 @@ ALIBABA = PlatformSpec(
     ),
 )
 
+ALIBABA_FLINK = PlatformSpec(
+    name="alibaba_flink",
+    label="Alibaba Cloud Realtime Compute for Apache Flink",
+    conn_type="alibaba_flink",
+    hook="AlibabaFlinkHook",
+    trigger="AlibabaFlinkJobTrigger",
+    console_link="AlibabaFlinkConsoleLink",
+    doc_url="https://www.alibabacloud.com/help/en/flink/developer-reference/api-ververica-2022-07-18-overview",
+    form=access_key_form(
+        {
+            "region": ExtraField("Region", "e.g. cn-hangzhou"),
+            "workspace": ExtraField("Workspace ID", "required: the workspace id (console: Workspaces)"),
+            "namespace": ExtraField(
+                "Namespace", "default namespace for tasks that name none, e.g. default-namespace"
+            ),
+            "endpoint": ExtraField("Endpoint URL", "override, e.g. http://127.0.0.1:8765 for the emulator"),
+            "security_token": ExtraField("STS security token", "for temporary credentials", secret=True),
+        }
+    ),
+)
+
 # In the order the platforms were added; the one list everything else reads.
-PLATFORMS: dict[str, PlatformSpec] = {spec.name: spec for spec in (VOLCENGINE, HUAWEI_DLI, ALIBABA)}
+PLATFORMS: dict[str, PlatformSpec] = {
+    spec.name: spec for spec in (VOLCENGINE, HUAWEI_DLI, ALIBABA, ALIBABA_FLINK)
+}
 
 
 def platform(name: str) -> PlatformSpec:

@@ -18,6 +18,10 @@ HOME = Path(os.environ.get("FLINKCLOUD_DEMO_HOME", ROOT / ".demo"))
 def airflow_env(emulator_url: str) -> dict[str, str]:
     from airflow_provider_flinkcloud.emulator import (
         ALIBABA_ACCESS_KEY,
+        ALIBABA_FLINK_ACCESS_KEY,
+        ALIBABA_FLINK_NAMESPACE,
+        ALIBABA_FLINK_SECRET_KEY,
+        ALIBABA_FLINK_WORKSPACE,
         ALIBABA_SECRET_KEY,
         DLI_ACCESS_KEY,
         DLI_PROJECT_ID,
@@ -55,6 +59,19 @@ def airflow_env(emulator_url: str) -> dict[str, str]:
                     "login": ALIBABA_ACCESS_KEY,
                     "password": ALIBABA_SECRET_KEY,
                     "extra": {"region": "cn-hangzhou", "endpoint": emulator_url},
+                }
+            ),
+            "AIRFLOW_CONN_ALIBABA_FLINK_DEFAULT": json.dumps(
+                {
+                    "conn_type": "alibaba_flink",
+                    "login": ALIBABA_FLINK_ACCESS_KEY,
+                    "password": ALIBABA_FLINK_SECRET_KEY,
+                    "extra": {
+                        "region": "cn-hangzhou",
+                        "workspace": ALIBABA_FLINK_WORKSPACE,
+                        "namespace": ALIBABA_FLINK_NAMESPACE,
+                        "endpoint": emulator_url,
+                    },
                 }
             ),
         }
@@ -102,15 +119,18 @@ def summarize(value: object) -> str:
     if isinstance(value.get("jobs"), list):
         return "; ".join(summarize(job) for job in value["jobs"]) or "no jobs"
     if "definition" in value:  # a define-only task: the definition's fate, then the last run apart
-        last = value.get("last_run") or {}
-        last_run = f"{last.get('state')} (native {last.get('native_state')})"
-        parts = [f"definition {value['definition']}, last run {last_run}"]
+        last = value.get("last_run")
+        parts = [f"definition {value['definition']}"]
+        if last:
+            parts[0] += f", last run {last.get('state')} (native {last.get('native_state')})"
     else:
         parts = [f"{value.get('state')} (native {value.get('native_state')})"]
     if value.get("instance_id"):
         parts.append(f"instance {value['instance_id']}")
     if value.get("job_id"):
         parts.append(f"job {value['job_id']}" + (f" {value['job_name']}" if value.get("job_name") else ""))
+    if value.get("deployment_name"):
+        parts.append(f"deployment {value['deployment_name']}")
     if value.get("stopped") is not None:
         parts.append("stopped" if value["stopped"] else "was not running")
     savepoint = value.get("savepoint")

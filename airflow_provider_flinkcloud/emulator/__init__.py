@@ -14,6 +14,15 @@ from airflow_provider_flinkcloud.emulator.alibaba import (
     ALIBABA_STS_SECRET_KEY,
     ALIBABA_STS_TOKEN,
 )
+from airflow_provider_flinkcloud.emulator.alibaba_flink import (
+    ALIBABA_FLINK_ACCESS_KEY,
+    ALIBABA_FLINK_NAMESPACE,
+    ALIBABA_FLINK_SECRET_KEY,
+    ALIBABA_FLINK_STS_ACCESS_KEY,
+    ALIBABA_FLINK_STS_SECRET_KEY,
+    ALIBABA_FLINK_STS_TOKEN,
+    ALIBABA_FLINK_WORKSPACE,
+)
 from airflow_provider_flinkcloud.emulator.control import EmulatorControl, EmulatorControlError
 from airflow_provider_flinkcloud.emulator.huawei_dli import (
     DLI_ACCESS_KEY,
@@ -34,6 +43,13 @@ from airflow_provider_flinkcloud.emulator.volcengine import (
 
 __all__ = [
     "ALIBABA_ACCESS_KEY",
+    "ALIBABA_FLINK_ACCESS_KEY",
+    "ALIBABA_FLINK_NAMESPACE",
+    "ALIBABA_FLINK_SECRET_KEY",
+    "ALIBABA_FLINK_STS_ACCESS_KEY",
+    "ALIBABA_FLINK_STS_SECRET_KEY",
+    "ALIBABA_FLINK_STS_TOKEN",
+    "ALIBABA_FLINK_WORKSPACE",
     "ALIBABA_SECRET_KEY",
     "ALIBABA_STS_ACCESS_KEY",
     "ALIBABA_STS_SECRET_KEY",

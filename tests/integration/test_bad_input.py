@@ -15,6 +15,7 @@ import pytest
 
 from airflow_provider_flinkcloud.emulator import Emulator, EmulatorControl
 from airflow_provider_flinkcloud.operators.alibaba import RealtimeComputeStopInstanceOperator
+from airflow_provider_flinkcloud.operators.alibaba_flink import AlibabaFlinkStopJobOperator
 from airflow_provider_flinkcloud.operators.huawei_dli import (
     DliFlinkCreateJarJobOperator,
     DliFlinkRunJobsOperator,
@@ -25,6 +26,7 @@ from airflow_provider_flinkcloud.operators.volcengine import (
     VolcengineFlinkStartApplicationOperator,
 )
 from airflow_provider_flinkcloud.sensors.alibaba import RealtimeComputeInstanceSensor
+from airflow_provider_flinkcloud.sensors.alibaba_flink import AlibabaFlinkJobSensor
 from airflow_provider_flinkcloud.sensors.huawei_dli import DliFlinkJobSensor
 from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstanceSensor
 from support.airflow_run import run_dag
@@ -37,7 +39,12 @@ pytestmark = pytest.mark.integration
 
 TOKEN = "sts-t0ken-3b8d-never-logged"
 # A well-formed id of each platform, so only the connection or the argument under test is wrong.
-GOOD_ID = {"huawei_dli": "101", "volcengine": "1840123456789012345", "alibaba": "412536"}
+GOOD_ID = {
+    "huawei_dli": "101",
+    "volcengine": "1840123456789012345",
+    "alibaba": "412536",
+    "alibaba_flink": "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
+}
 
 
 def sensor_on(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
@@ -49,6 +56,8 @@ def sensor_on(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
         return RealtimeComputeInstanceSensor(
             task_id=task_id, project_name=BLINK_PROJECT, job_name=kit.streaming_job, instance_id=job, **kwargs
         )
+    if kit.name == "alibaba_flink":
+        return AlibabaFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
     return VolcengineFlinkInstanceSensor(task_id=task_id, instance_id=job, **kwargs)
 
 
@@ -61,6 +70,8 @@ def stop_of(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
         return RealtimeComputeStopInstanceOperator(
             task_id=task_id, project_name=BLINK_PROJECT, job_name=kit.streaming_job, instance_id=job, **kwargs
         )
+    if kit.name == "alibaba_flink":
+        return AlibabaFlinkStopJobOperator(task_id=task_id, job_id=job, **kwargs)
     return VolcengineFlinkCancelInstanceOperator(task_id=task_id, instance_id=job, **kwargs)
 
 
@@ -195,6 +206,11 @@ BAD_IDS = {
         "instance_id",
         ["../../x", "abc", "", None, True, "-1", "0", "18401234567890123456789"],
         "must be a Blink instance id (a positive int64, as digits)",
+    ),
+    "alibaba_flink": (
+        "job_id",
+        ["../../x", "abc", "", None, True, "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2/../x"],
+        "must be a UUID such as 58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
     ),
 }
 

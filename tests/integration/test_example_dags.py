@@ -89,9 +89,33 @@ def test_alibaba_realtime_compute_example_runs_every_task_to_success(
     assert counters["stops_by_name"] == {"clickstream-sessionizer": 1}
 
 
-@pytest.mark.parametrize(
-    "example", ["volcengine_flink.py", "huawei_dli_flink.py", "alibaba_realtime_compute.py"]
-)
+def test_alibaba_flink_example_runs_every_task_to_success(
+    make_dag, emulator_server, emulator, monkeypatch
+) -> None:
+    from support.platforms import kit_for
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ALIBABA_FLINK_DEFAULT", kit_for("alibaba_flink").connection(emulator_server.url)
+    )
+    run = run_dag(load_dag(EXAMPLES / "alibaba_flink.py"))
+    assert run.state == "success", run.task_states
+    assert set(run.task_states.values()) == {"success"}
+    assert run.xcom("orders_enrichment")["state"] == "RUNNING"
+    assert run.xcom("define_daily_rollup")["definition"] == "created"
+    assert run.xcom("wait_for_daily_rollup")["native_state"] == "FINISHED"
+    stopped = run.xcom("stop_orders_enrichment")
+    assert stopped["stopped"] is True and stopped["native_state"] == "CANCELLED"
+    assert stopped["savepoint"]["stop_strategy"] == "STOP_WITH_SAVEPOINT"
+    counters = emulator.counters()["alibaba_flink"]
+    assert counters["creates_by_name"] == {"orders-enrichment": 1, "daily-gmv-rollup": 1}
+    assert counters["starts_by_name"] == counters["creates_by_name"]
+    [savepoint] = emulator.state()["alibaba_flink"]["savepoints"]
+    assert savepoint["savepointOrigin"] == "STOP_WITH_SAVEPOINT"
+    assert stopped["savepoint"]["savepoint_id"] == savepoint["savepointId"]
+    assert stopped["savepoint"]["savepoint_path"] == savepoint["savepointLocation"]
+
+
+@pytest.mark.parametrize("example", sorted(path.name for path in EXAMPLES.glob("*.py")))
 def test_the_run_day_renders_with_and_without_a_logical_date(example: str) -> None:
     # Airflow 3 runs triggered without a logical date (REST API, `airflow dags trigger`) have no `ds`.
     from datetime import datetime, timezone

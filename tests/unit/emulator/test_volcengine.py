@@ -639,7 +639,7 @@ def test_counters_and_reset(volc: Volc, control: EmulatorControl, emulator: Emul
         "faults_fired": 0,
     }
     # Every platform is listed; the others were not touched.
-    assert set(counters) == set(PLATFORMS)
+    assert set(counters) == set(PLATFORMS)  # every platform, each counted from zero
     assert counters["huawei_dli"]["calls"] == {} and counters["huawei_dli"]["faults_fired"] == 0
     control.reset()
     assert control.counters()["volcengine"] == {

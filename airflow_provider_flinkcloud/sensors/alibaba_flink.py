@@ -1,0 +1,44 @@
+"""Wait for an Alibaba Cloud Realtime Compute for Apache Flink job to reach a state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_flinkcloud.base.sensors import FlinkJobSensor
+from airflow_provider_flinkcloud.base.tasks import check_input
+from airflow_provider_flinkcloud.core.jobs import JobRef
+from airflow_provider_flinkcloud.hooks.alibaba_flink import AlibabaFlinkHook
+from airflow_provider_flinkcloud.models.alibaba_flink import namespace_name, ververica_id
+
+
+def _optional_namespace(value: Any, name: str) -> str | None:
+    return None if value in (None, "") else namespace_name(value, name)
+
+
+class AlibabaFlinkJobSensor(FlinkJobSensor[AlibabaFlinkHook]):
+    """Succeeds when the job reaches one of ``target_states`` (default ``{"SUCCESS"}``: ``FINISHED``).
+
+    :param job_id: the job (a run of a deployment), e.g. the ``job_id`` a start task returned.
+    :param namespace: the job's namespace; default the connection's extra ``namespace``.
+
+    Any other terminal state (``FAILED``, ``CANCELLED``) fails the sensor at once with the job's
+    ``status.failure.message``. ``deferrable=True`` waits in the triggerer.
+    """
+
+    hook_class = AlibabaFlinkHook
+    template_fields = ("job_id", "namespace")
+
+    def __init__(self, *, job_id: str, namespace: str | None = None, **kwargs: Any) -> None:
+        check_input(ververica_id, job_id, "job_id")
+        check_input(_optional_namespace, namespace, "namespace")
+        super().__init__(**kwargs)
+        self.job_id = job_id
+        self.namespace = namespace
+
+    def job_ref(self) -> JobRef:
+        # Checked after templating and before the first request: both go into the URL path.
+        job_id = self.checked(ververica_id, self.job_id, "job_id")
+        namespace = self.checked(
+            lambda value, _name: self.hook.namespace_of(value), self.namespace, "namespace"
+        )
+        return {"job_id": job_id, "namespace": namespace}
