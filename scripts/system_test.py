@@ -349,18 +349,22 @@ class Stack:
         for name, spec in registry.PLATFORMS.items():
             conn = self.control.connection(name)
             self.connections[name] = conn
+            # Whatever fields the platform's connection has (access keys, or host / port / schema).
+            fields = [
+                arg
+                for field in ("host", "port", "schema", "login", "password")
+                if conn.get(field) not in (None, "")
+                for arg in (f"--conn-{field}", str(conn[field]))
+            ]
             out = self.airflow(
                 "connections",
                 "add",
                 spec.default_conn_id,
                 "--conn-type",
                 conn["conn_type"],
-                "--conn-login",
-                conn["login"],
-                "--conn-password",
-                conn["password"],
+                *fields,
                 "--conn-extra",
-                json.dumps(conn["extra"]),
+                json.dumps(conn.get("extra") or {}),
                 check=False,
             )
             self.checks.record(
@@ -481,7 +485,7 @@ def task_log(stack: Stack, dag_id: str, run_id: str, task_id: str, try_number: i
     return str(content)
 
 
-def expected_link(stack: Stack, ids: Any) -> str | None:
+def expected_link(stack: Stack, ids: Any, urls: list[str]) -> str | None:
     """The console URL a task's stored ids should give, built from the ids and the connection's region."""
     if not isinstance(ids, dict):
         return None
@@ -503,7 +507,12 @@ def expected_link(stack: Stack, ids: Any) -> str | None:
         if jobs is None:
             return f"{base}/detail/{ids['job_id']}"
         return base if len(jobs) != 1 else f"{base}/detail/{jobs[0]['job_id']}"
-    return None
+    # The other platforms: one of the task's links is a console URL (https, or the self-hosted web UI's
+    # own address) that names one of the job's ids.
+    job_ids = [str(v) for k, v in ids.items() if k != "platform" and isinstance(v, str | int) and str(v)]
+    return next(
+        (u for u in urls if u.startswith(("https://", "http://")) and any(i in u for i in job_ids)), None
+    )
 
 
 DEFERRABLE = {
@@ -573,7 +582,7 @@ def check_runs(stack: Stack, label: str, logical_date: str | None) -> dict[str, 
             urls = [u for u in links.values() if u]
             want = None
             try:
-                want = expected_link(stack, ids)
+                want = expected_link(stack, ids, urls)
             except AssertionError as exc:
                 checks.record(f"[{label}] {dag_id}.{task_id} console URL scheme", False, str(exc))
             ok = bool(urls) and want is not None and want in urls

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from airflow_provider_flinkcloud.core.models import FlinkCloudModel
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 
 # JobStatus.currentJobStatus (GetJob, https://help.aliyun.com/document_detail/453528.html).
@@ -64,7 +65,7 @@ def namespace_name(value: Any, field: str = "namespace") -> str:
     return text
 
 
-class _Spec(BaseModel):
+class _Spec(FlinkCloudModel):
     """User-given bodies: unknown keys are refused so that a typo names itself."""
 
     model_config = ConfigDict(
@@ -75,7 +76,7 @@ class _Spec(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
-class _Reply(BaseModel):
+class _Reply(FlinkCloudModel):
     """Platform replies: lenient, newer fields are ignored."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
