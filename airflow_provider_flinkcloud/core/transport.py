@@ -252,6 +252,7 @@ class SyncTransport:
             data=request.body or None,
             timeout=self.client.timeouts,
             allow_redirects=False,
+            verify=self.client.settings.verify_ssl,
         )
         return ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.content)
 
@@ -267,22 +268,26 @@ class SyncTransport:
             time.sleep(attempts.backoff(outcome))
 
 
-# One connection pool per event loop: every trigger in a triggerer process shares it.
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+# One connection pool per event loop (and TLS verification setting): every trigger in a triggerer
+# process shares it. httpx fixes ``verify`` per client, so connections that skip the certificate
+# check get a pool of their own.
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, httpx.AsyncClient]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def shared_async_client() -> httpx.AsyncClient:
+def shared_async_client(verify: bool = True) -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
+    clients = _async_clients.setdefault(loop, {})
+    client = clients.get(verify)
     if client is None or client.is_closed:
         client = httpx.AsyncClient(
             timeout=httpx.Timeout(60.0, connect=10.0),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             follow_redirects=False,
+            verify=verify,
         )
-        _async_clients[loop] = client
+        clients[verify] = client
     return client
 
 
@@ -294,7 +299,7 @@ class AsyncTransport:
 
     async def send_once(self, request: ApiRequest) -> ApiResponse:
         headers = self.client.sign(request, host_header(self.client.base_url), datetime.now(timezone.utc))
-        raw = await shared_async_client().request(
+        raw = await shared_async_client(self.client.settings.verify_ssl).request(
             request.method,
             build_url(self.client.base_url, request),
             headers=headers,
