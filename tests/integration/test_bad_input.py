@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_flinkcloud.emulator import Emulator, EmulatorControl
+from airflow_provider_flinkcloud.operators.dinky import DinkyCancelJobOperator
 from airflow_provider_flinkcloud.operators.huawei_dli import (
     DliFlinkCreateJarJobOperator,
     DliFlinkRunJobsOperator,
@@ -23,6 +24,7 @@ from airflow_provider_flinkcloud.operators.volcengine import (
     VolcengineFlinkCancelInstanceOperator,
     VolcengineFlinkStartApplicationOperator,
 )
+from airflow_provider_flinkcloud.sensors.dinky import DinkyJobInstanceSensor
 from airflow_provider_flinkcloud.sensors.huawei_dli import DliFlinkJobSensor
 from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstanceSensor
 from support.airflow_run import run_dag
@@ -34,14 +36,17 @@ pytestmark = pytest.mark.integration
 
 TOKEN = "sts-t0ken-3b8d-never-logged"
 # A well-formed id of each platform, so only the connection or the argument under test is wrong.
-GOOD_ID = {"huawei_dli": "101", "volcengine": "1840123456789012345"}
+GOOD_ID = {"huawei_dli": "101", "volcengine": "1840123456789012345", "dinky": "1"}
 
 
 def sensor_on(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
-    """The platform's sensor on one job id (DLI ``job_id``, Volcengine ``instance_id``)."""
+    """The platform's sensor on one job id (DLI ``job_id``, Volcengine ``instance_id``, Dinky
+    ``job_instance_id``)."""
     kwargs.setdefault("poke_interval", 0.2)
     if kit.name == "huawei_dli":
         return DliFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
+    if kit.name == "dinky":
+        return DinkyJobInstanceSensor(task_id=task_id, job_instance_id=job, **kwargs)
     return VolcengineFlinkInstanceSensor(task_id=task_id, instance_id=job, **kwargs)
 
 
@@ -50,6 +55,8 @@ def stop_of(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("poll_interval", 0.2)
     if kit.name == "huawei_dli":
         return DliFlinkStopJobsOperator(task_id=task_id, job_ids=job, **kwargs)
+    if kit.name == "dinky":
+        return DinkyCancelJobOperator(task_id=task_id, dinky_task_id=job, **kwargs)
     return VolcengineFlinkCancelInstanceOperator(task_id=task_id, instance_id=job, **kwargs)
 
 
@@ -95,7 +102,19 @@ BAD_FIELDS = {
     "max_delay": ("later", "extra retry_max_delay: must be a number of seconds >= 0, got 'later'"),
     "attempts": (0, "extra retry_max_attempts: must be a whole number >= 1, got 0"),
 }
+# Dinky is addressed by host and port: its extra has no region, project or security token.
+DINKY_BAD_FIELDS = {
+    "endpoint": (8765, "extra endpoint: must be text (a JSON string), got 8765"),
+    "api_token": (80612345, "extra token: must be text (a JSON string), got a value of type int"),
+    "token_name": ("dinky token", "extra token_name: must be a header name"),
+    "verify_ssl": ("maybe", "extra verify_ssl: must be true or false, got 'maybe'"),
+    "hold": (-1, "extra failed_hold_seconds must be a number of seconds >= 0, got -1"),
+    "attempts": (0, "extra retry_max_attempts: must be a whole number >= 1, got 0"),
+}
+BAD_FIELDS_OF = {"dinky": DINKY_BAD_FIELDS}
 FIELD_OF = {
+    "api_token": "token",
+    "hold": "failed_hold_seconds",
     "token": "security_token",
     "project": "project_id",
     "base_delay": "retry_base_delay",
@@ -107,14 +126,15 @@ FIELD_OF = {
 def test_connection_fields_of_the_wrong_type_fail_naming_the_field(
     kit, platform_conn, make_dag, emulator, task_logs
 ) -> None:
+    bad_fields = BAD_FIELDS_OF.get(kit.name, BAD_FIELDS)
     with make_dag("bad_fields") as dag:
-        for case, (value, _) in BAD_FIELDS.items():
+        for case, (value, _) in bad_fields.items():
             conn_id = platform_conn(f"{kit.name}_bad_{case}", extra={FIELD_OF.get(case, case): value})
             kit.start_streaming(f"start_{case}", conn_id=conn_id, poll_interval=0.2, retries=3)
     run = run_dag(dag)
-    assert run.task_states == {f"start_{case}": "failed" for case in BAD_FIELDS}
+    assert run.task_states == {f"start_{case}": "failed" for case in bad_fields}
     output = task_logs()
-    for case, (_, message) in BAD_FIELDS.items():
+    for case, (_, message) in bad_fields.items():
         assert f"connection '{kit.name}_bad_{case}': {message}" in output, case
     # The token's value never shows, whatever its type.
     assert "80612345" not in output
@@ -179,6 +199,11 @@ BAD_IDS = {
         "instance_id",
         ["../../x", "abc", "", None, True, "-1", "18401234567890123456789"],
         "must be a Volcengine id (a positive int64, as digits)",
+    ),
+    "dinky": (
+        "job_instance_id",
+        ["../../x", "abc", "", None, True, 0, "7/../8", "2147483648"],
+        "Dinky ids are positive integers (at most 2147483647)",
     ),
 }
 
