@@ -81,6 +81,33 @@ def proxy_error(status: int, reason: str, headers: Mapping[str, str] | None = No
     return ApiResponse(status, body.encode(), {"Content-Type": "text/html", **(headers or {})})
 
 
+EXECUTOR_SETTING: JSONObject = {
+    "type": "standalone",
+    "host": "127.0.0.1",
+    "port": 8081,
+    "useBatchModel": False,
+    "plan": False,
+    "checkpoint": 0,
+    "parallelism": 1,
+    "useSqlFragment": False,
+    "useStatementSet": True,
+    "savePointPath": None,
+    "jobName": "airflow_demo",
+    "config": {},
+    "variables": {},
+    "jarFiles": None,
+    "jobManagerAddress": "127.0.0.1:8081",
+    "remote": True,
+    "validParallelism": True,
+    "validJobName": True,
+    "validHost": True,
+    "validPort": True,
+    "validConfig": False,
+    "validVariables": False,
+    "validJarFiles": False,
+}
+
+
 def job_config(task: Task, savepoint_path: str | None, variables: Mapping[str, str]) -> JSONObject:
     return {
         "type": "standalone",
@@ -108,6 +135,14 @@ def job_config(task: Task, savepoint_path: str | None, variables: Mapping[str, s
         "maxRowNum": 100,
         "gatewayConfig": None,
         "variables": dict(variables),
+        # JobConfig.getExecutorSetting() (dinky-core/.../executor/ExecutorConfig.java).
+        "executorSetting": {
+            **EXECUTOR_SETTING,
+            "useBatchModel": task.batch,
+            "savePointPath": savepoint_path,
+            "jobName": task.name,
+            "variables": dict(variables),
+        },
     }
 
 
@@ -176,30 +211,67 @@ def savepoint_result(instance: Instance, path: str, started: float, now: float) 
     }
 
 
+# The shipped default rows (script/sql/dinky-mysql.sql) as the login reply shows them.
+DEFAULT_USER: JSONObject = {
+    "id": 1,
+    "username": "admin",
+    "nickname": "Admin",
+    "userType": 0,
+    "worknum": "Dinky-001",
+    "avatar": None,
+    "mobile": "17777777777",
+    "enabled": True,
+    "isDelete": False,
+    "superAdminFlag": True,
+    "tenantAdminFlag": None,
+    "createTime": "2022-12-13 05:27:19",
+    "updateTime": "2023-07-28 23:22:52",
+}
+DEFAULT_ROLE: JSONObject = {
+    "id": 1,
+    "tenantId": 1,
+    "roleCode": "SuperAdmin",
+    "roleName": "SuperAdmin",
+    "isDelete": False,
+    "note": "SuperAdmin of Role",
+    "tenant": None,
+    "createTime": "2022-12-13 05:27:19",
+    "updateTime": "2022-12-13 05:27:19",
+}
+DEFAULT_TENANT: JSONObject = {
+    "id": 1,
+    "tenantCode": "DefaultTenant",
+    "note": "DefaultTenant",
+    "isDelete": False,
+    "createTime": "2022-12-13 05:27:19",
+    "updateTime": "2022-12-13 05:27:19",
+}
+LOGIN_TOKEN_INFO: JSONObject = {
+    "tokenName": "dinky-token",
+    "tokenValue": None,
+    "isLogin": False,
+    "loginId": None,
+    "loginType": "random-32",
+    "tokenTimeout": -2,
+    "sessionTimeout": -2,
+    "tokenSessionTimeout": -2,
+    "tokenActiveTimeout": -1,
+    "loginDevice": None,
+    "tag": None,
+}
+
+
 def login_payload(username: str, token_name: str) -> JSONObject:
-    # tokenInfo is built before StpUtil.login(), so it never holds the new token; the user row leaks
-    # the stored MD5 as the real server's does.
+    """The ``UserDTO`` of a login, with the shipped default rows. tokenInfo is built before
+    ``StpUtil.login()``, so it never holds the new token; the user row leaks the stored MD5 as the real
+    server's does."""
     return {
-        "user": {
-            "id": ADMIN_ID,
-            "username": username,
-            "password": DINKY_PASSWORD_MD5,
-            "nickname": "Admin",
-            "userType": 0,
-            "enabled": True,
-            "isDelete": False,
-            "superAdminFlag": True,
-        },
-        "roleList": [{"id": 1, "tenantId": 1, "roleCode": "SuperAdmin", "roleName": "SuperAdmin"}],
-        "tenantList": [{"id": 1, "tenantCode": "DefaultTenant", "note": "DefaultTenant"}],
+        "user": {**DEFAULT_USER, "username": username, "password": DINKY_PASSWORD_MD5},
+        "roleList": [dict(DEFAULT_ROLE)],
+        "tenantList": [dict(DEFAULT_TENANT)],
         "menuList": [],
         "currentTenant": None,
-        "tokenInfo": {
-            "tokenName": token_name,
-            "tokenValue": None,
-            "isLogin": False,
-            "loginType": "random-32",
-        },
+        "tokenInfo": {**LOGIN_TOKEN_INFO, "tokenName": token_name},
     }
 
 
