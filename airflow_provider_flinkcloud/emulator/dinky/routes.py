@@ -348,7 +348,15 @@ class DinkyPlatform(Platform):
         now = self.ctx.clock()
         return {
             **self.state.settings(),
-            "instances": [responses.job_instance(i, now, False) for i in self.state.instances.values()],
+            # What the submit asked for, which no reply shows, beside each instance.
+            "instances": [
+                {
+                    **responses.job_instance(i, now, False),
+                    "savePointPath": i.savepoint_path,
+                    "variables": dict(i.variables),
+                }
+                for i in self.state.instances.values()
+            ],
             "pending_failures": self.state.failures.as_list(),
             "users": sorted(self.auth.users),
         }

@@ -117,15 +117,25 @@ def test_a_failed_sql_submit_shows_the_statement_and_the_cause_not_the_frames() 
 
 def test_messages_in_another_language_change_nothing() -> None:
     dinky = client()
-    chinese = ApiResponse(200, {}, json.dumps({"data": None, "code": 1, "msg": "作业不存在", "success": False}).encode())
+    chinese = ApiResponse(
+        200, {}, json.dumps({"data": None, "code": 1, "msg": "作业不存在", "success": False}).encode()
+    )
     error = api_error(dinky, dinky.newest_instance_call(1).request, chinese)
-    assert isinstance(error, InvalidRequestError) and error.code == "ERROR(1)" and error.message == "作业不存在"
+    assert (
+        isinstance(error, InvalidRequestError) and error.code == "ERROR(1)" and error.message == "作业不存在"
+    )
 
 
 @pytest.mark.parametrize(
     ("version", "name"),
-    [("1.2.0", "dinky-token"), ("1.2.0-SNAPSHOT", "dinky-token"), ("1.1.0", "token"), ("1.0.3", "token"),
-     ("0.7", "satoken"), (None, "dinky-token")],
+    [
+        ("1.2.0", "dinky-token"),
+        ("1.2.0-SNAPSHOT", "dinky-token"),
+        ("1.1.0", "token"),
+        ("1.0.3", "token"),
+        ("0.7", "satoken"),
+        (None, "dinky-token"),
+    ],
 )
 def test_the_token_name_follows_the_server_version(version: str | None, name: str) -> None:
     assert token_name_for(version) == name
@@ -154,7 +164,10 @@ def test_calls_have_each_version_s_shape() -> None:
     cancel = client().cancel_call(6).request
     assert dict(cancel.query) == {"id": "6", "withSavePoint": "false", "forceCancel": "false"}
     old_cancel = client("0.7").cancel_call(6, jid="abc", address="jm:8081").request
-    assert (old_cancel.method, json.loads(old_cancel.body)) == ("POST", {"jobId": "abc", "address": "jm:8081"})
+    assert (old_cancel.method, json.loads(old_cancel.body)) == (
+        "POST",
+        {"jobId": "abc", "address": "jm:8081"},
+    )
 
 
 @pytest.mark.parametrize(

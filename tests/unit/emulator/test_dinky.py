@@ -36,9 +36,8 @@ def same_shape(sample: Any, answer: Any, where: str = "") -> list[str]:
         return []  # "...": the sample names the class only
     problems = []
     if set(sample) != set(answer):
-        problems.append(
-            f"{where or '.'}: missing {sorted(set(sample) - set(answer))}, extra {sorted(set(answer) - set(sample))}"
-        )
+        missing, extra = sorted(set(sample) - set(answer)), sorted(set(answer) - set(sample))
+        problems.append(f"{where or '.'}: missing {missing}, extra {extra}")
     for key in set(sample) & set(answer):
         if isinstance(sample[key], dict) and sample[key] and isinstance(answer[key], dict):
             problems += same_shape(sample[key], answer[key], f"{where}.{key}")
