@@ -159,7 +159,7 @@ def test_calls_have_each_version_s_shape() -> None:
     assert json.loads(modern.body) == {"id": 6, "variables": {"dt": "20240101"}, "savePointPath": "/sp"}
     legacy = client("0.7").submit_task_call(DinkySubmitSpec(dinky_task_id=6)).request
     assert (legacy.method, legacy.query) == ("GET", (("id", "6"),))
-    with pytest.raises(JobSpecError, match="Dinky 0.7's submitTask takes only the task id"):
+    with pytest.raises(JobSpecError, match=r"Dinky 0\.7's submitTask takes only the task id"):
         client("0.7").submit_task_call(spec)
     cancel = client().cancel_call(6).request
     assert dict(cancel.query) == {"id": "6", "withSavePoint": "false", "forceCancel": "false"}

@@ -13,10 +13,21 @@ from airflow_provider_flinkcloud.hooks.dinky import DinkyHook
 from airflow_provider_flinkcloud.models.dinky import DINKY_STATES, DinkyJobInstance
 
 # Every value of org.dinky.data.enums.JobStatus.
-ALL_STATUSES = (
-    "INITIALIZING CREATED RUNNING FAILING FAILED CANCELLING CANCELED FINISHED RESTARTING SUSPENDED "
-    "RECONCILING RECONNECTING UNKNOWN"
-).split()
+ALL_STATUSES = [
+    "INITIALIZING",
+    "CREATED",
+    "RUNNING",
+    "FAILING",
+    "FAILED",
+    "CANCELLING",
+    "CANCELED",
+    "FINISHED",
+    "RESTARTING",
+    "SUSPENDED",
+    "RECONCILING",
+    "RECONNECTING",
+    "UNKNOWN",
+]
 
 
 def hook(**settings: Any) -> DinkyHook:
