@@ -16,7 +16,10 @@ HOME = Path(os.environ.get("FLINKCLOUD_DEMO_HOME", ROOT / ".demo"))
 
 
 def airflow_env(emulator_url: str) -> dict[str, str]:
+    from urllib.parse import urlsplit
+
     from airflow_provider_flinkcloud.emulator import (
+        DINKY_API_TOKEN,
         DLI_ACCESS_KEY,
         DLI_PROJECT_ID,
         DLI_SECRET_KEY,
@@ -45,6 +48,16 @@ def airflow_env(emulator_url: str) -> dict[str, str]:
                     "login": DLI_ACCESS_KEY,
                     "password": DLI_SECRET_KEY,
                     "extra": {"region": "cn-north-4", "project_id": DLI_PROJECT_ID, "endpoint": emulator_url},
+                }
+            ),
+            # Dinky is addressed by host and port, with an API token in the password.
+            "AIRFLOW_CONN_DINKY_DEFAULT": json.dumps(
+                {
+                    "conn_type": "dinky",
+                    "host": urlsplit(emulator_url).hostname,
+                    "port": urlsplit(emulator_url).port,
+                    "schema": "http",
+                    "password": DINKY_API_TOKEN,
                 }
             ),
         }
@@ -99,6 +112,10 @@ def summarize(value: object) -> str:
         parts = [f"{value.get('state')} (native {value.get('native_state')})"]
     if value.get("instance_id"):
         parts.append(f"instance {value['instance_id']}")
+    if value.get("job_instance_id"):
+        parts.append(f"Dinky task {value.get('dinky_task_id')} job instance {value['job_instance_id']}")
+    if value.get("savepoint_path"):
+        parts.append(f"savepoint {value['savepoint_path']}")
     if value.get("job_id"):
         parts.append(f"job {value['job_id']}" + (f" {value['job_name']}" if value.get("job_name") else ""))
     if value.get("stopped") is not None:

@@ -8,6 +8,7 @@ imports Airflow, so it starts fast.
 from __future__ import annotations
 
 from airflow_provider_flinkcloud.emulator.control import EmulatorControl, EmulatorControlError
+from airflow_provider_flinkcloud.emulator.dinky import DINKY_API_TOKEN, DINKY_PASSWORD, DINKY_USERNAME
 from airflow_provider_flinkcloud.emulator.huawei_dli import (
     DLI_ACCESS_KEY,
     DLI_PROJECT_ID,
@@ -26,6 +27,9 @@ from airflow_provider_flinkcloud.emulator.volcengine import (
 )
 
 __all__ = [
+    "DINKY_API_TOKEN",
+    "DINKY_PASSWORD",
+    "DINKY_USERNAME",
     "DLI_ACCESS_KEY",
     "DLI_PROJECT_ID",
     "DLI_SECRET_KEY",
