@@ -103,7 +103,8 @@ class DinkySavepointOperator(FlinkJobTask[DinkyHook], BaseOperator):
     :param savepoint_type: ``"trigger"`` (default: the job runs on), ``"stop"`` (stop with a savepoint,
         the job ends FINISHED) or ``"cancel"`` (cancel with a savepoint).
 
-    Returns ``{"platform", "dinky_task_id", "job_instance_id", "savepoint_path", "console_url"}``.
+    Returns ``{"platform", "dinky_task_id", "job_instance_id", "jid", "savepoint_path", "state",
+    "native_state", "console_url"}``.
     """
 
     hook_class = DinkyHook
@@ -149,5 +150,8 @@ class DinkySavepointOperator(FlinkJobTask[DinkyHook], BaseOperator):
             "platform": hook.platform_name,
             **status.ref,
             "savepoint_path": path,
+            # The job as it was when the savepoint was asked for (a "trigger" leaves it running).
+            "state": status.state.value,
+            "native_state": status.native_state,
             "console_url": status.console_url,
         }
