@@ -215,6 +215,13 @@ def _token_from(response: ApiResponse, names: Sequence[str]) -> str:
     raise ValueError("the login reply carries no token (no token header or cookie)")
 
 
+def legacy_target(verb: str, jid: str | None, address: str | None) -> dict[str, str]:
+    """What 0.7 acts on instead of a task id: the Flink job id and its JobManager's address."""
+    if not jid or not address:
+        raise JobSpecError(f"Dinky 0.7 {verb} by Flink job id and JobManager address; they are not known")
+    return {"jobId": jid, "address": address}
+
+
 class DinkyClient:
     platform = PLATFORM
     codes = DINKY_CODES
@@ -372,16 +379,12 @@ class DinkyClient:
         Dinky mark the instance UNKNOWN and answer true while the Flink job may run on."""
         if self.legacy:
             # 0.7: POST APICancelDTO {jobId (the Flink JID), address (the JobManager)}.
-            if not jid or not address:
-                raise JobSpecError(
-                    "Dinky 0.7 cancels by Flink job id and JobManager address; neither is known"
-                )
             return self.request(
                 "cancel",
                 "POST",
                 "/openapi/cancel",
                 _data(lambda data: data is not False),
-                body={"jobId": jid, "address": address},
+                body=legacy_target("cancels", jid, address),
                 idempotent=False,
             )
         return self.request(
@@ -408,11 +411,7 @@ class DinkyClient:
             )
         parse = _data(DinkySavepointResult.model_validate)
         if self.legacy:
-            if not jid or not address:
-                raise JobSpecError(
-                    "Dinky 0.7 takes savepoints by Flink job id and JobManager address; neither is known"
-                )
-            body = {"jobId": jid, "savePointType": savepoint_type, "address": address}
+            body = {**legacy_target("takes savepoints", jid, address), "savePointType": savepoint_type}
             return self.request("savepoint", "POST", "/openapi/savepoint", parse, body=body, idempotent=False)
         # 1.x takes request parameters here, not JSON.
         query = [("taskId", str(dinky_task_id)), ("savePointType", savepoint_type)]

@@ -59,6 +59,14 @@ UNKNOWN_TEXT = (
 SessionSteps = Generator[ApiCall[Any], Any, None]
 
 
+def _next_step(steps: SessionSteps, result: Any, error: FlinkCloudApiError | None) -> ApiCall[Any] | None:
+    """Resume the session's steps with the last call's result (or its error); the next call, or None."""
+    try:
+        return steps.throw(error) if error is not None else steps.send(result)
+    except StopIteration:
+        return None
+
+
 def seconds_between(earlier: str | None, later: str | None) -> float | None:
     """Seconds from one Dinky time to another (both the server's clock and zone), None when unknown."""
     start, end = parse_dinky_time(earlier), parse_dinky_time(later)
@@ -110,30 +118,22 @@ class DinkyHook(FlinkCloudHook[DinkyClient], platform=DINKY):
             self._token_checked = True
 
     def _drive(self, steps: SessionSteps) -> None:
-        result: Any = None
-        error: FlinkCloudApiError | None = None
-        while True:
-            try:
-                api_call = steps.throw(error) if error is not None else steps.send(result)
-            except StopIteration:
-                return
+        api_call = _next_step(steps, None, None)
+        while api_call is not None:
             try:
                 result, error = super().call(api_call), None
             except FlinkCloudApiError as exc:
                 result, error = None, exc
+            api_call = _next_step(steps, result, error)
 
     async def _adrive(self, steps: SessionSteps) -> None:
-        result: Any = None
-        error: FlinkCloudApiError | None = None
-        while True:
-            try:
-                api_call = steps.throw(error) if error is not None else steps.send(result)
-            except StopIteration:
-                return
+        api_call = _next_step(steps, None, None)
+        while api_call is not None:
             try:
                 result, error = await super().acall(api_call), None
             except FlinkCloudApiError as exc:
                 result, error = None, exc
+            api_call = _next_step(steps, result, error)
 
     def open_session(self) -> None:
         self._drive(self._session_steps())
