@@ -9,7 +9,6 @@ the server until the next reset.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from airflow_provider_flinkcloud.emulator.dinky.auth import DINKY_API_TOKEN, DINKY_PASSWORD, DINKY_USERNAME
 from airflow_provider_flinkcloud.emulator.dinky.routes import DinkyPlatform
@@ -29,14 +28,10 @@ class DinkyBackend(EmulatorBackend):
         ]
 
     def connection(self, base_url: str) -> JSONObject:
-        address = urlsplit(base_url)
-        return {
-            "host": address.hostname,
-            "port": address.port,
-            "schema": address.scheme,
-            "password": DINKY_API_TOKEN,
-            "extra": {},
-        }
+        """The API token in the password (no login) and the emulator's URL as extra ``endpoint``, which
+        a Dinky connection takes instead of host / port / schema (``airflow connections add`` with
+        ``--conn-login/--conn-password/--conn-extra`` alone then reaches it)."""
+        return {"login": "", "password": DINKY_API_TOKEN, "extra": {"endpoint": base_url.rstrip("/")}}
 
 
 BACKEND = DinkyBackend(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_provider_flinkcloud.emulator import EmulatorControl
 from airflow_provider_flinkcloud.emulator.dinky import DEFAULT_TASKS, DINKY_API_TOKEN
@@ -41,9 +43,16 @@ class DinkyKit(PlatformKit):
     bad_reason = "region: a variable value is text or a number"
 
     def connection(self, url: str, **overrides: Any) -> str:
-        # FAILED is final at once here; the hold is tested in test_dinky_specifics.py.
-        extra = {"failed_hold_seconds": 0, **overrides.pop("extra", {})}
-        return super().connection(url, extra=extra, **overrides)
+        """Addressed as users address Dinky, by host / port / schema (the emulator's own connection
+        names it by extra ``endpoint``); FAILED is final at once here (the hold is tested in
+        test_dinky_specifics.py)."""
+        address = urlsplit(url)
+        fields = {"host": address.hostname, "port": address.port, "schema": address.scheme, **overrides}
+        extra = {"failed_hold_seconds": 0, **fields.pop("extra", {})}
+        conn = json.loads(super().connection(url, extra=extra, **fields))
+        if "endpoint" not in extra:
+            conn["extra"].pop("endpoint", None)
+        return json.dumps(conn)
 
     def start_streaming(self, task_id: str, **kwargs: Any) -> Any:
         return DinkySubmitTaskOperator(task_id=task_id, dinky_task_id=TASK_IDS[self.streaming_job], **kwargs)

@@ -81,6 +81,8 @@ def test_a_field_of_the_wrong_type_fails_the_task_for_good(
 ) -> None:
     # ``endpoint`` is a field of every platform's connection (``region`` is not Dinky's).
     conn_id = platform_conn(f"{kit.name}_endpoint_number", extra={"endpoint": 5})
-    with pytest.raises(ConnectionSettingsError, match=r"extra endpoint: must be text \(a JSON string\), got 5"):
+    with pytest.raises(
+        ConnectionSettingsError, match=r"extra endpoint: must be text \(a JSON string\), got 5"
+    ):
         _ = hook_of(kit, conn_id).client
     assert sum(kit.calls(emulator).values()) == 0
