@@ -11,7 +11,6 @@ says the token is no longer valid. Nothing logs in unasked: a login replaces tha
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -45,8 +44,6 @@ from airflow_provider_flinkcloud.models.dinky import (
     parse_dinky_time,
 )
 from airflow_provider_flinkcloud.registry import DINKY
-
-log = logging.getLogger(__name__)
 
 # How far below its own id a new instance looks for one of the same task started at the same moment
 # (instance ids are one sequence over all tasks, so a busy server interleaves other tasks' ids).
@@ -102,7 +99,7 @@ class DinkyHook(FlinkCloudHook[DinkyClient], platform=DINKY):
                 # Spring's 404: no /openapi/version, so a 0.x (dlink) server.
                 version = LEGACY_VERSION
             client.server_version = str(version or "1")
-            log.info(
+            self.log.info(
                 "Dinky at %s is version %s; the token goes in %r",
                 client.base_url,
                 client.server_version,
@@ -112,7 +109,7 @@ class DinkyHook(FlinkCloudHook[DinkyClient], platform=DINKY):
             token = yield client.login_call()
             mask_secret(token)
             client.session_token = token
-            log.info("Logged in to Dinky as %s", client.settings.login)
+            self.log.info("Logged in to Dinky as %s", client.settings.login)
         elif client.settings.api_token and not self._token_checked and not client.legacy:
             yield client.token_info_call()
             self._token_checked = True
@@ -142,7 +139,7 @@ class DinkyHook(FlinkCloudHook[DinkyClient], platform=DINKY):
         """A login token that the server no longer takes (expired, replaced) is dropped for a new login."""
         if not (self.client.settings.login and self.client.session_token):
             return False
-        log.warning("Dinky refused the login token (%s); logging in again", error)
+        self.log.warning("Dinky refused the login token (%s); logging in again", error)
         self.client.session_token = None
         return True
 
