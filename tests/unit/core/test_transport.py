@@ -355,3 +355,32 @@ def test_httpx_request_lines_stay_out_of_task_and_triggerer_logs() -> None:
     import logging
 
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+
+
+async def test_connections_that_skip_the_certificate_check_get_their_own_pool() -> None:
+    # httpx fixes ``verify`` per client: one pool per loop and setting, each shared.
+    checked, unchecked = shared_async_client(), shared_async_client(verify=False)
+    assert checked is not unchecked
+    assert shared_async_client(True) is checked and shared_async_client(False) is unchecked
+
+
+def test_the_sync_transport_passes_verify_ssl_to_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import requests
+
+    from airflow_provider_flinkcloud.clients.dinky import DinkyClient, DinkySettings
+
+    client = DinkyClient(
+        replace(DinkySettings(conn_id="d", endpoint="https://dinky.local"), verify_ssl=False)
+    )
+    seen: dict[str, Any] = {}
+
+    def fake(self: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise requests.ConnectionError("no network in this test")
+
+    monkeypatch.setattr(requests.Session, "request", fake)
+    with pytest.raises(ConnectionFailedError):
+        SyncTransport(client, retry=RetryPolicy(max_attempts=1)).execute(client.version_call())
+    assert seen["verify"] is False
