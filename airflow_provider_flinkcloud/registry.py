@@ -118,6 +118,27 @@ HUAWEI_DLI = PlatformSpec(
     ),
 )
 
+ALIBABA = PlatformSpec(
+    name="alibaba",
+    label="Alibaba Cloud Realtime Compute (Blink)",
+    conn_type="alibaba_realtime_compute",
+    hook="RealtimeComputeHook",
+    trigger="RealtimeComputeInstanceTrigger",
+    console_link="RealtimeComputeConsoleLink",
+    doc_url="https://api.aliyun.com/api/foas/2018-11-11",
+    form=access_key_form(
+        {
+            "region": ExtraField(
+                "Region", "e.g. cn-hangzhou (default); the endpoint is then foas.<region>.aliyuncs.com"
+            ),
+            "endpoint": ExtraField("Endpoint URL", "override, e.g. http://127.0.0.1:8765 for the emulator"),
+            "security_token": ExtraField(
+                "STS security token", "for temporary (STS) credentials", secret=True
+            ),
+        }
+    ),
+)
+
 DINKY = PlatformSpec(
     name="dinky",
     label="Dinky",
@@ -145,7 +166,7 @@ DINKY = PlatformSpec(
 )
 
 # In the order the platforms were added; the one list everything else reads.
-PLATFORMS: dict[str, PlatformSpec] = {spec.name: spec for spec in (VOLCENGINE, HUAWEI_DLI, DINKY)}
+PLATFORMS: dict[str, PlatformSpec] = {spec.name: spec for spec in (VOLCENGINE, HUAWEI_DLI, ALIBABA, DINKY)}
 
 
 def platform(name: str) -> PlatformSpec:

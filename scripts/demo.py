@@ -19,6 +19,8 @@ def airflow_env(emulator_url: str) -> dict[str, str]:
     from urllib.parse import urlsplit
 
     from airflow_provider_flinkcloud.emulator import (
+        ALIBABA_ACCESS_KEY,
+        ALIBABA_SECRET_KEY,
         DINKY_API_TOKEN,
         DLI_ACCESS_KEY,
         DLI_PROJECT_ID,
@@ -48,6 +50,14 @@ def airflow_env(emulator_url: str) -> dict[str, str]:
                     "login": DLI_ACCESS_KEY,
                     "password": DLI_SECRET_KEY,
                     "extra": {"region": "cn-north-4", "project_id": DLI_PROJECT_ID, "endpoint": emulator_url},
+                }
+            ),
+            "AIRFLOW_CONN_ALIBABA_REALTIME_COMPUTE_DEFAULT": json.dumps(
+                {
+                    "conn_type": "alibaba_realtime_compute",
+                    "login": ALIBABA_ACCESS_KEY,
+                    "password": ALIBABA_SECRET_KEY,
+                    "extra": {"region": "cn-hangzhou", "endpoint": emulator_url},
                 }
             ),
             # Dinky is addressed by host and port, with an API token in the password.

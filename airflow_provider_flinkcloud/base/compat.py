@@ -1,4 +1,8 @@
-"""Every Airflow-version-dependent import, in one place (Airflow 2.11 and 3.x)."""
+"""Every Airflow-version-dependent import, in one place (Airflow 2.11 and 3.x).
+
+``airflow.triggers.base`` is the same on both lines and is imported by ``base.triggers`` alone, so that a
+DAG file (operators, sensors) does not pay for it; only a deferring task loads its trigger.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,6 @@ from airflow.providers.common.compat.sdk import (
     mask_secret,
 )
 from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_3_PLUS
-from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
@@ -29,10 +32,8 @@ __all__ = [
     "BaseOperator",
     "BaseOperatorLink",
     "BaseSensorOperator",
-    "BaseTrigger",
     "Context",
     "PokeReturnValue",
-    "TriggerEvent",
     "Variable",
     "XCom",
     "conf",

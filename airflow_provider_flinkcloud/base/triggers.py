@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Generic
 
-from airflow_provider_flinkcloud.base.compat import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
 from airflow_provider_flinkcloud.base.tasks import HookT
 from airflow_provider_flinkcloud.core.errors import JobSpecError
 from airflow_provider_flinkcloud.core.jobs import JobRef, describe_targets, judge

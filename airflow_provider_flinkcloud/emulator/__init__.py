@@ -7,6 +7,13 @@ imports Airflow, so it starts fast.
 
 from __future__ import annotations
 
+from airflow_provider_flinkcloud.emulator.alibaba import (
+    ALIBABA_ACCESS_KEY,
+    ALIBABA_SECRET_KEY,
+    ALIBABA_STS_ACCESS_KEY,
+    ALIBABA_STS_SECRET_KEY,
+    ALIBABA_STS_TOKEN,
+)
 from airflow_provider_flinkcloud.emulator.control import EmulatorControl, EmulatorControlError
 from airflow_provider_flinkcloud.emulator.dinky import DINKY_API_TOKEN, DINKY_PASSWORD, DINKY_USERNAME
 from airflow_provider_flinkcloud.emulator.huawei_dli import (
@@ -27,6 +34,11 @@ from airflow_provider_flinkcloud.emulator.volcengine import (
 )
 
 __all__ = [
+    "ALIBABA_ACCESS_KEY",
+    "ALIBABA_SECRET_KEY",
+    "ALIBABA_STS_ACCESS_KEY",
+    "ALIBABA_STS_SECRET_KEY",
+    "ALIBABA_STS_TOKEN",
     "DINKY_API_TOKEN",
     "DINKY_PASSWORD",
     "DINKY_USERNAME",

@@ -163,6 +163,11 @@ class EmulatorControl:
         result: dict[str, PlatformCounters] = self._call("GET", "counters")
         return result
 
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since the emulator started (a client that keeps its alive adds one)."""
+        result: dict[str, int] = self._call("GET", "connections")
+        return result["accepted"]
+
     def state(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "state")
         return result

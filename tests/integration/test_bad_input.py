@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_flinkcloud.emulator import Emulator, EmulatorControl
+from airflow_provider_flinkcloud.operators.alibaba import RealtimeComputeStopInstanceOperator
 from airflow_provider_flinkcloud.operators.dinky import DinkyCancelJobOperator
 from airflow_provider_flinkcloud.operators.huawei_dli import (
     DliFlinkCreateJarJobOperator,
@@ -24,11 +25,13 @@ from airflow_provider_flinkcloud.operators.volcengine import (
     VolcengineFlinkCancelInstanceOperator,
     VolcengineFlinkStartApplicationOperator,
 )
+from airflow_provider_flinkcloud.sensors.alibaba import RealtimeComputeInstanceSensor
 from airflow_provider_flinkcloud.sensors.dinky import DinkyJobInstanceSensor
 from airflow_provider_flinkcloud.sensors.huawei_dli import DliFlinkJobSensor
 from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstanceSensor
 from support.airflow_run import run_dag
 from support.platforms import PlatformKit, kit_for
+from support.platforms.alibaba import PROJECT as BLINK_PROJECT
 from support.platforms.huawei_dli import jar_job
 from support.platforms.volcengine import streaming_app
 
@@ -36,17 +39,20 @@ pytestmark = pytest.mark.integration
 
 TOKEN = "sts-t0ken-3b8d-never-logged"
 # A well-formed id of each platform, so only the connection or the argument under test is wrong.
-GOOD_ID = {"huawei_dli": "101", "volcengine": "1840123456789012345", "dinky": "1"}
+GOOD_ID = {"huawei_dli": "101", "volcengine": "1840123456789012345", "alibaba": "412536", "dinky": "1"}
 
 
 def sensor_on(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
-    """The platform's sensor on one job id (DLI ``job_id``, Volcengine ``instance_id``, Dinky
-    ``job_instance_id``)."""
+    """The platform's sensor on one job id (DLI ``job_id``, Volcengine ``instance_id``)."""
     kwargs.setdefault("poke_interval", 0.2)
     if kit.name == "huawei_dli":
         return DliFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
     if kit.name == "dinky":
         return DinkyJobInstanceSensor(task_id=task_id, job_instance_id=job, **kwargs)
+    if kit.name == "alibaba":
+        return RealtimeComputeInstanceSensor(
+            task_id=task_id, project_name=BLINK_PROJECT, job_name=kit.streaming_job, instance_id=job, **kwargs
+        )
     return VolcengineFlinkInstanceSensor(task_id=task_id, instance_id=job, **kwargs)
 
 
@@ -57,6 +63,10 @@ def stop_of(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
         return DliFlinkStopJobsOperator(task_id=task_id, job_ids=job, **kwargs)
     if kit.name == "dinky":
         return DinkyCancelJobOperator(task_id=task_id, dinky_task_id=job, **kwargs)
+    if kit.name == "alibaba":
+        return RealtimeComputeStopInstanceOperator(
+            task_id=task_id, project_name=BLINK_PROJECT, job_name=kit.streaming_job, instance_id=job, **kwargs
+        )
     return VolcengineFlinkCancelInstanceOperator(task_id=task_id, instance_id=job, **kwargs)
 
 
@@ -199,6 +209,11 @@ BAD_IDS = {
         "instance_id",
         ["../../x", "abc", "", None, True, "-1", "18401234567890123456789"],
         "must be a Volcengine id (a positive int64, as digits)",
+    ),
+    "alibaba": (
+        "instance_id",
+        ["../../x", "abc", "", None, True, "-1", "0", "18401234567890123456789"],
+        "must be a Blink instance id (a positive int64, as digits)",
     ),
     "dinky": (
         "job_instance_id",

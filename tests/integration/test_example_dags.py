@@ -64,6 +64,31 @@ def test_huawei_dli_example_runs_every_task_to_success(make_dag, dli_conn, emula
     assert counters["calls"]["BatchRunFlinkJobs"] == 2
 
 
+def test_alibaba_realtime_compute_example_runs_every_task_to_success(
+    make_dag, emulator, emulator_server, monkeypatch
+) -> None:
+    from support.platforms import kit_for
+
+    conn = kit_for("alibaba").connection(emulator_server.url)
+    monkeypatch.setenv("AIRFLOW_CONN_ALIBABA_REALTIME_COMPUTE_DEFAULT", conn)
+    run = run_dag(load_dag(EXAMPLES / "alibaba_realtime_compute.py"))
+    assert run.state == "success", run.task_states
+    assert set(run.task_states.values()) == {"success"}
+    assert run.xcom("start_orders_enrichment")["native_state"] == "RUNNING"
+    assert run.xcom("run_daily_revenue_rollup")["native_state"] == "SUCCESS"
+    assert run.xcom("wait_for_backfill")["state"] == "SUCCESS"
+    stopped = run.xcom("stop_sessionizer")
+    assert (stopped["stopped"], stopped["state"], stopped["native_state"]) == (True, "CANCELED", "TERMINATED")
+    counters = emulator.counters()["alibaba"]
+    assert counters["starts_by_name"] == {
+        "orders-enrichment": 1,
+        "daily-revenue-rollup": 1,
+        "backfill-sessions": 1,
+        "clickstream-sessionizer": 1,
+    }
+    assert counters["stops_by_name"] == {"clickstream-sessionizer": 1}
+
+
 def test_dinky_example_runs_every_task_to_success(make_dag, dinky_example_conn, emulator) -> None:
     run = run_dag(load_dag(EXAMPLES / "dinky.py"))
     assert run.state == "success", run.task_states
@@ -88,7 +113,9 @@ def dinky_example_conn(emulator, emulator_server, monkeypatch):
     return _connections_to(kit_for("dinky"), emulator_server.url, monkeypatch)
 
 
-@pytest.mark.parametrize("example", ["volcengine_flink.py", "huawei_dli_flink.py", "dinky.py"])
+@pytest.mark.parametrize(
+    "example", ["volcengine_flink.py", "huawei_dli_flink.py", "alibaba_realtime_compute.py", "dinky.py"]
+)
 def test_the_run_day_renders_with_and_without_a_logical_date(example: str) -> None:
     # Airflow 3 runs triggered without a logical date (REST API, `airflow dags trigger`) have no `ds`.
     from datetime import datetime, timezone

@@ -74,6 +74,8 @@ def start_by_unique_key(api: Any, unique_key: str) -> Any:
 
 
 def test_vendor_sdk_lifecycle(emulator: Emulator) -> None:
+    # Long enough that a loaded machine still reads STARTING first.
+    emulator.control.set_timings(starting_seconds=2.0, cancelling_seconds=0.1)
     api = sdk(emulator)
     first = start_by_unique_key(api, "sdk-job")
     assert first.success is True
@@ -89,7 +91,7 @@ def test_vendor_sdk_lifecycle(emulator: Emulator) -> None:
     assert got.deploy_request.schedule_policy == "GANG"
     assert got.metadata().action == "GetApplicationInstance"
 
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 10
     while got.state != "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.02)
         got = api.get_application_instance(flink.GetApplicationInstanceRequest(instance_id=first.instance_id))

@@ -6,12 +6,15 @@ contract suite runs every registry platform and fails for one without a kit.
 
 from __future__ import annotations
 
+from support.platforms.alibaba import AlibabaKit
 from support.platforms.base import PlatformKit
 from support.platforms.dinky import DinkyKit
 from support.platforms.huawei_dli import HuaweiDliKit
 from support.platforms.volcengine import VolcengineKit
 
-KITS: dict[str, PlatformKit] = {kit.name: kit for kit in (VolcengineKit(), HuaweiDliKit(), DinkyKit())}
+KITS: dict[str, PlatformKit] = {
+    kit.name: kit for kit in (VolcengineKit(), HuaweiDliKit(), AlibabaKit(), DinkyKit())
+}
 
 
 def kit_for(name: str) -> PlatformKit:

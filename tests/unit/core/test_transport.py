@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 
 from airflow_provider_flinkcloud.clients.volcengine import PLATFORM
@@ -26,7 +27,7 @@ from airflow_provider_flinkcloud.core.transport import (
     RetryPolicy,
     SyncTransport,
     parse_retry_after,
-    shared_async_client,
+    shared_async_session,
 )
 from airflow_provider_flinkcloud.emulator import EmulatorControl
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
@@ -329,39 +330,38 @@ def test_dropped_start_is_not_retried(hook: VolcengineFlinkHook, emulator: Emula
     assert calls(emulator, "StartApplicationInstance") == 1
 
 
-async def test_async_client_is_shared_across_calls_and_hooks(
+async def test_async_session_is_shared_across_calls_and_hooks(
     volcengine_conn: Any, emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    used: list[httpx.AsyncClient] = []
-    original = httpx.AsyncClient.request
+    used: list[aiohttp.ClientSession] = []
+    original = aiohttp.ClientSession.request
 
-    async def spy(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> httpx.Response:
+    def spy(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> Any:
         used.append(self)
-        return await original(self, *args, **kwargs)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(httpx.AsyncClient, "request", spy)
+    monkeypatch.setattr(aiohttp.ClientSession, "request", spy)
     first, second = VolcengineFlinkHook(), VolcengineFlinkHook()
     await first.acall(first.client.probe_call())
     await second.acall(second.client.probe_call())
     await first.acall(first.client.probe_call())
     assert len(used) == 3
     assert used[0] is used[1] is used[2]
-    assert used[0] is shared_async_client()
+    assert used[0] is await shared_async_session()
     assert calls(emulator, "ListGWSApplication") == 3
 
 
-def test_httpx_request_lines_stay_out_of_task_and_triggerer_logs() -> None:
-    # One "HTTP Request: POST ..." INFO line per poll is noise; httpx's warnings still show.
-    import logging
+def test_async_session_is_closed_with_its_event_loop(volcengine_conn: Any, emulator: EmulatorControl) -> None:
+    # asyncio.run (the triggerer's loop, and every trigger dag.test() runs) closes the session itself,
+    # so no "Unclosed client session" is reported when the loop ends.
+    async def poll() -> aiohttp.ClientSession:
+        hook = VolcengineFlinkHook()
+        await hook.acall(hook.client.probe_call())
+        return await shared_async_session()
 
-    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
-
-
-async def test_connections_that_skip_the_certificate_check_get_their_own_pool() -> None:
-    # httpx fixes ``verify`` per client: one pool per loop and setting, each shared.
-    checked, unchecked = shared_async_client(), shared_async_client(verify=False)
-    assert checked is not unchecked
-    assert shared_async_client(True) is checked and shared_async_client(False) is unchecked
+    session = asyncio.run(poll())
+    assert session.closed
+    assert calls(emulator, "ListGWSApplication") == 1
 
 
 def test_the_sync_transport_passes_verify_ssl_to_requests(monkeypatch: pytest.MonkeyPatch) -> None:

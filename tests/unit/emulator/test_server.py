@@ -341,3 +341,31 @@ def test_read_body_refuses_an_endless_trailer() -> None:
         read_body(io.BytesIO(body), _headers(Transfer_Encoding="chunked"), 5)
     assert refused.value.status == 400
     assert "trailer" in refused.value.detail
+
+
+def test_a_reply_leaves_in_one_send(emulator: Emulator) -> None:
+    # Headers and body in separate sends make the body wait for the client's delayed ACK (Nagle's
+    # algorithm): about 40 ms per reply. One send: the first read holds the whole reply.
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=5) as sock:
+        sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: emulator\r\n\r\n")
+        first_read = sock.recv(65536)
+    header_block, _, body = first_read.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in header_block.split(b"\r\n")
+        if line.lower().startswith(b"content-length")
+    )
+    assert len(body) == length
+    assert json.loads(body) == {"status": "ok"}
+
+
+def test_kept_alive_connections_are_counted_once(emulator: Emulator) -> None:
+    control = emulator.control
+    before = control.connections_accepted()
+    with requests.Session() as session:
+        for _ in range(5):
+            assert session.get(f"{emulator.url}/_emulator/health", timeout=5).ok
+    for _ in range(3):
+        assert requests.get(f"{emulator.url}/_emulator/health", headers={"Connection": "close"}, timeout=5).ok
+    # One kept-alive session and three one-shot connections (the control client keeps its own alive).
+    assert control.connections_accepted() - before == 1 + 3
