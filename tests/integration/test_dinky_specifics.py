@@ -218,3 +218,13 @@ def test_dinky_0_7_submits_watches_and_cancels_with_its_own_api(
     calls = counters(emulator)["calls"]
     assert calls["version"] == 2 and calls["submitTask"] == 1 and calls["cancel"] == 1
     assert DINKY_API_TOKEN not in task_logs()
+
+
+def test_a_connection_that_skips_the_certificate_check_works_deferred(dinky_conn, make_dag, emulator) -> None:
+    # verify_ssl reaches both transports (requests' verify=, aiohttp's ssl=); the emulator is plain http.
+    conn_id = dinky_conn("dinky_unverified", extra={"verify_ssl": "false"})
+    with make_dag("unverified") as dag:
+        submit(conn_id=conn_id, deferrable=True)
+    run = run_dag(dag)
+    assert run.task_states == {"start": "success"}
+    assert run.xcom("start")["state"] == "RUNNING"
