@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_flinkcloud.core.forms import ConnectionForm, ExtraField, access_key_form
+from airflow_provider_flinkcloud.core.forms import ConnectionForm, ExtraField, access_key_form, host_form
 
 PACKAGE = "airflow_provider_flinkcloud"
 # The public modules of a platform, each ``<kind>/<platform name>.py``.
@@ -160,9 +160,35 @@ ALIBABA_FLINK = PlatformSpec(
     ),
 )
 
+DINKY = PlatformSpec(
+    name="dinky",
+    label="Dinky",
+    conn_type="dinky",
+    hook="DinkyHook",
+    trigger="DinkyJobInstanceTrigger",
+    console_link="DinkyJobInstanceLink",
+    doc_url="https://www.dinky.org.cn/docs/next/openapi/openapi_overview",
+    form=host_form(
+        {
+            "token": ExtraField(
+                "API token", "a Dinky API token (or put it in Password with no Login)", secret=True
+            ),
+            "token_name": ExtraField(
+                "Token name",
+                "header / cookie name; default by server version: dinky-token (1.2+), token (1.0-1.1)",
+            ),
+            "verify_ssl": ExtraField(
+                "Verify TLS certificate", "true (default) or false for a self-signed https"
+            ),
+        },
+        relabeling={"login": "Login (optional: logs in as this user)", "password": "Password or API token"},
+        placeholders={"host": "dinky.example.com", "port": "8888", "schema": "http or https"},
+    ),
+)
+
 # In the order the platforms were added; the one list everything else reads.
 PLATFORMS: dict[str, PlatformSpec] = {
-    spec.name: spec for spec in (VOLCENGINE, HUAWEI_DLI, ALIBABA, ALIBABA_FLINK)
+    spec.name: spec for spec in (VOLCENGINE, HUAWEI_DLI, ALIBABA, ALIBABA_FLINK, DINKY)
 }
 
 

@@ -69,8 +69,8 @@ def bench_parse_cost() -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="flinkcloud-bench-pyc-")
     print(
-        "== parse cost: cumulative import after `import airflow.sdk` (2.11: `import airflow`; compiled bytecode, "
-        f"median of {IMPORT_RUNS} fresh processes)"
+        "== parse cost: cumulative import after `import airflow.sdk` (2.11: `import airflow`), compiled "
+        f"bytecode, median of {IMPORT_RUNS} fresh processes"
     )
     for module in public_task_modules():
         probe = IMPORT_PROBE.format(module=module)

@@ -16,6 +16,8 @@ HOME = Path(os.environ.get("FLINKCLOUD_DEMO_HOME", ROOT / ".demo"))
 
 
 def airflow_env(emulator_url: str) -> dict[str, str]:
+    from urllib.parse import urlsplit
+
     from airflow_provider_flinkcloud.emulator import (
         ALIBABA_ACCESS_KEY,
         ALIBABA_FLINK_ACCESS_KEY,
@@ -23,6 +25,7 @@ def airflow_env(emulator_url: str) -> dict[str, str]:
         ALIBABA_FLINK_SECRET_KEY,
         ALIBABA_FLINK_WORKSPACE,
         ALIBABA_SECRET_KEY,
+        DINKY_API_TOKEN,
         DLI_ACCESS_KEY,
         DLI_PROJECT_ID,
         DLI_SECRET_KEY,
@@ -72,6 +75,16 @@ def airflow_env(emulator_url: str) -> dict[str, str]:
                         "namespace": ALIBABA_FLINK_NAMESPACE,
                         "endpoint": emulator_url,
                     },
+                }
+            ),
+            # Dinky is addressed by host and port, with an API token in the password.
+            "AIRFLOW_CONN_DINKY_DEFAULT": json.dumps(
+                {
+                    "conn_type": "dinky",
+                    "host": urlsplit(emulator_url).hostname,
+                    "port": urlsplit(emulator_url).port,
+                    "schema": "http",
+                    "password": DINKY_API_TOKEN,
                 }
             ),
         }
@@ -127,6 +140,10 @@ def summarize(value: object) -> str:
         parts = [f"{value.get('state')} (native {value.get('native_state')})"]
     if value.get("instance_id"):
         parts.append(f"instance {value['instance_id']}")
+    if value.get("job_instance_id"):
+        parts.append(f"Dinky task {value.get('dinky_task_id')} job instance {value['job_instance_id']}")
+    if value.get("savepoint_path"):
+        parts.append(f"savepoint {value['savepoint_path']}")
     if value.get("job_id"):
         parts.append(f"job {value['job_id']}" + (f" {value['job_name']}" if value.get("job_name") else ""))
     if value.get("deployment_name"):

@@ -27,12 +27,18 @@ class ConnectionForm:
     extra_fields: dict[str, ExtraField]
     relabeling: dict[str, str] = field(default_factory=dict)
     hidden_fields: tuple[str, ...] = ()
+    # Placeholders of the standard fields shown (``host``, ``port``, ...); extra fields show their
+    # description.
+    placeholders: dict[str, str] = field(default_factory=dict)
 
     def ui_field_behaviour(self) -> dict[str, Any]:
         return {
             "hidden-fields": list(self.hidden_fields),
             "relabeling": dict(self.relabeling),
-            "placeholders": {name: f.description for name, f in self.extra_fields.items()},
+            "placeholders": {
+                **self.placeholders,
+                **{name: f.description for name, f in self.extra_fields.items()},
+            },
         }
 
     def conn_fields(self) -> dict[str, Any]:
@@ -56,7 +62,18 @@ def access_key_form(extra_fields: dict[str, ExtraField]) -> ConnectionForm:
 
 
 def host_form(
-    extra_fields: dict[str, ExtraField], relabeling: dict[str, str] | None = None
+    extra_fields: dict[str, ExtraField],
+    relabeling: dict[str, str] | None = None,
+    placeholders: dict[str, str] | None = None,
 ) -> ConnectionForm:
-    """A server addressed by ``host`` / ``port`` / ``schema``, with optional login and password."""
-    return ConnectionForm(extra_fields=extra_fields, relabeling=dict(relabeling or {}))
+    """A server addressed by ``host`` / ``port`` / ``schema``, with optional login and password.
+
+    Airflow's connection form has no "extra" field of its own for these, so the standard fields stay
+    shown; ``placeholders`` say what goes in them (``{"host": "dinky.example.com", "port": "8888"}``).
+    """
+    return ConnectionForm(
+        extra_fields=extra_fields,
+        relabeling=dict(relabeling or {}),
+        hidden_fields=(),
+        placeholders=dict(placeholders or {}),
+    )

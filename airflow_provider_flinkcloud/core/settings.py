@@ -168,6 +168,9 @@ class ConnectionSettings:
     endpoint: str | None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     wait: WaitPolicy = field(default_factory=WaitPolicy)
+    # Whether the transports check the server's TLS certificate (extra ``verify_ssl``, default true):
+    # a self-hosted server may use a private CA or a self-signed certificate.
+    verify_ssl: bool = True
 
     @classmethod
     def common(cls, conn: ConnectionLike, extra: dict[str, Any]) -> dict[str, Any]:
@@ -176,6 +179,7 @@ class ConnectionSettings:
             "endpoint": _endpoint(conn.conn_id, extra),
             "retry": _retry_policy(conn.conn_id, extra),
             "wait": _wait_policy(conn.conn_id, extra),
+            "verify_ssl": extra_flag(conn.conn_id, extra, "verify_ssl", True),
         }
 
     @classmethod
@@ -227,39 +231,83 @@ class AccessKeySettings(ConnectionSettings):
         )
 
 
+def extra_flag(conn_id: str, extra: dict[str, Any], name: str, default: bool) -> bool:
+    """An extra field that is a yes/no: a JSON boolean, or its text as a form stores it ("false")."""
+    value = extra.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise JobSpecError(f"connection {conn_id!r}: extra {name}: must be true or false, got {value!r}")
+
+
+def _host_endpoint(conn: ConnectionLike) -> str:
+    """``schema://host[:port][/path]`` from the connection's standard fields.
+
+    A host may carry its own scheme (``https://dinky.example.com``) and a path (a server behind a
+    reverse proxy, ``dinky.example.com/dinky``); the port goes after the host name, before the path.
+    """
+    host = _text(conn.host)
+    if not host:
+        raise JobSpecError(f"connection {conn.conn_id!r}: host is empty (or set extra endpoint)")
+    schema = (_text(conn.schema) or "").lower() or None
+    scheme_in_host = None
+    if "://" in host:
+        scheme_in_host, host = host.split("://", 1)
+        scheme_in_host = scheme_in_host.lower()
+        if schema and schema != scheme_in_host:
+            raise JobSpecError(
+                f"connection {conn.conn_id!r}: schema {schema!r} contradicts the host's scheme "
+                f"{scheme_in_host!r}"
+            )
+    scheme = schema or scheme_in_host or "http"
+    if scheme not in ("http", "https"):
+        raise JobSpecError(f"connection {conn.conn_id!r}: schema must be http or https, got {scheme!r}")
+    netloc, _, path = host.partition("/")
+    if not netloc:
+        raise JobSpecError(f"connection {conn.conn_id!r}: host has no host name, got {conn.host!r}")
+    if conn.port:
+        if urlsplit(f"//{netloc}").port is not None:
+            raise JobSpecError(
+                f"connection {conn.conn_id!r}: the port is given twice (in host {netloc!r} and as port "
+                f"{conn.port})"
+            )
+        netloc = f"{netloc}:{conn.port}"
+    path = path.strip("/")
+    return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+
+
 @dataclass(frozen=True, repr=False)
 class HostSettings(ConnectionSettings):
     """A server addressed by ``schema://host:port`` (or extra ``endpoint``), with an optional login
-    (``login`` / ``password``) or API token (extra ``token``)."""
+    (``login`` / ``password``) or API token (extra ``token``). ``verify_ssl`` (extra, default true)
+    checks the server's TLS certificate."""
 
     login: str | None = None
     password: str | None = None
     token: str | None = None
-    verify_ssl: bool = True
+
+    @classmethod
+    def host_fields(cls, conn: ConnectionLike, extra: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a host connection, for subclasses that add their own."""
+        common = cls.common(conn, extra)
+        if common["endpoint"] is None:
+            common["endpoint"] = _host_endpoint(conn)
+        return {
+            **common,
+            "login": _text(conn.login),
+            "password": conn.password or None,
+            "token": extra_text(conn.conn_id, extra, "token", secret=True),
+        }
 
     @classmethod
     def from_connection(cls, conn: ConnectionLike, extra: dict[str, Any]) -> Self:
-        common = cls.common(conn, extra)
-        if common["endpoint"] is None:
-            host = _text(conn.host)
-            if not host:
-                raise JobSpecError(f"connection {conn.conn_id!r}: host is empty (or set extra endpoint)")
-            scheme = (_text(conn.schema) or "http").lower()
-            if scheme not in ("http", "https"):
-                raise JobSpecError(
-                    f"connection {conn.conn_id!r}: schema must be http or https, got {scheme!r}"
-                )
-            if "://" in host:
-                host = host.split("://", 1)[1]
-            common["endpoint"] = f"{scheme}://{host.rstrip('/')}" + (f":{conn.port}" if conn.port else "")
-        verify = extra.get("verify_ssl", True)
-        return cls(
-            **common,
-            login=_text(conn.login),
-            password=conn.password or None,
-            token=extra_text(conn.conn_id, extra, "token", secret=True),
-            verify_ssl=str(verify).strip().lower() not in ("false", "0", "no", "off"),
-        )
+        return cls(**cls.host_fields(conn, extra))
 
     def secrets(self) -> list[str]:
         return [s for s in (self.password, self.token) if s]

@@ -261,6 +261,7 @@ class SyncTransport:
             data=request.body or None,
             timeout=self.client.timeouts,
             allow_redirects=False,
+            verify=self.client.settings.verify_ssl,
         )
         return ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.content)
 
@@ -340,6 +341,8 @@ class AsyncTransport:
             data=request.body or None,
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read),
+            # A connection that skips the certificate check (extra verify_ssl=false) says so per request.
+            ssl=self.client.settings.verify_ssl,
         ) as raw:
             body = await raw.read()
             return ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)

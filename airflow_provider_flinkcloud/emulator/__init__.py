@@ -24,6 +24,7 @@ from airflow_provider_flinkcloud.emulator.alibaba_flink import (
     ALIBABA_FLINK_WORKSPACE,
 )
 from airflow_provider_flinkcloud.emulator.control import EmulatorControl, EmulatorControlError
+from airflow_provider_flinkcloud.emulator.dinky import DINKY_API_TOKEN, DINKY_PASSWORD, DINKY_USERNAME
 from airflow_provider_flinkcloud.emulator.huawei_dli import (
     DLI_ACCESS_KEY,
     DLI_PROJECT_ID,
@@ -54,6 +55,9 @@ __all__ = [
     "ALIBABA_STS_ACCESS_KEY",
     "ALIBABA_STS_SECRET_KEY",
     "ALIBABA_STS_TOKEN",
+    "DINKY_API_TOKEN",
+    "DINKY_PASSWORD",
+    "DINKY_USERNAME",
     "DLI_ACCESS_KEY",
     "DLI_PROJECT_ID",
     "DLI_SECRET_KEY",

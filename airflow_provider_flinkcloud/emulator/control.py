@@ -30,6 +30,12 @@ class PlatformCounters(TypedDict, total=False):
     runs_by_name: dict[str, int]
     stops_by_name: dict[str, int]
     deletes_by_name: dict[str, int]
+    # Dinky (by task name)
+    submits_by_name: dict[str, int]
+    cancels_by_name: dict[str, int]
+    savepoints_by_name: dict[str, int]
+    restarts_by_name: dict[str, int]
+    logins_by_name: dict[str, int]
 
 
 class EmulatorControlError(Exception):
@@ -182,6 +188,12 @@ class EmulatorControl:
         if project_id is not None:
             payload["project_id"] = project_id
         self._call("POST", "credentials", payload)
+
+    def configure(self, platform: str, **settings: Any) -> dict[str, Any]:
+        """Change a platform's emulator settings until the next reset (what they are is the platform's:
+        e.g. ``configure("dinky", version="0.7.5")``); returns the settings now in force."""
+        result: dict[str, Any] = self._call("POST", "settings", {"platform": platform, **settings})
+        return result
 
     def connection(self, platform: str, **overrides: Any) -> dict[str, Any]:
         """The fields of an Airflow connection of ``platform`` to this emulator, with its default credentials.

@@ -277,6 +277,11 @@ class Platform(ABC):
     def add_credentials(self, payload: Mapping[str, Any]) -> None:
         """Accept another credential set; raises :class:`ControlError` when it is incomplete."""
 
+    def configure(self, payload: Mapping[str, Any]) -> JSONObject:
+        """Change platform settings (a server version, catalogue entries, ...) until the next reset;
+        returns the settings now in force. A platform without settings refuses."""
+        raise ControlError(f"the emulated platform {self.name!r} has no settings to change")
+
 
 def is_loopback_host(host: str) -> bool:
     """Whether ``host`` (an address or ``localhost``) can only be reached from this machine."""

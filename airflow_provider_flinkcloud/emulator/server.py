@@ -450,6 +450,11 @@ class EmulatorCore:
             return {"platform": platform.name, **failure.as_dict()}
         if route == "faults":
             return self.add_fault(payload).as_dict()
+        if route == "settings":
+            platform = self._platform_named(payload)
+            with self.ctx.lock:
+                settings = platform.configure({k: v for k, v in payload.items() if k != "platform"})
+            return {"platform": platform.name, **settings}
         if route == "credentials":
             platform = self._platform_named(payload)
             with self.ctx.lock:

@@ -16,6 +16,7 @@ import pytest
 from airflow_provider_flinkcloud.emulator import Emulator, EmulatorControl
 from airflow_provider_flinkcloud.operators.alibaba import RealtimeComputeStopInstanceOperator
 from airflow_provider_flinkcloud.operators.alibaba_flink import AlibabaFlinkStopJobOperator
+from airflow_provider_flinkcloud.operators.dinky import DinkyCancelJobOperator
 from airflow_provider_flinkcloud.operators.huawei_dli import (
     DliFlinkCreateJarJobOperator,
     DliFlinkRunJobsOperator,
@@ -27,6 +28,7 @@ from airflow_provider_flinkcloud.operators.volcengine import (
 )
 from airflow_provider_flinkcloud.sensors.alibaba import RealtimeComputeInstanceSensor
 from airflow_provider_flinkcloud.sensors.alibaba_flink import AlibabaFlinkJobSensor
+from airflow_provider_flinkcloud.sensors.dinky import DinkyJobInstanceSensor
 from airflow_provider_flinkcloud.sensors.huawei_dli import DliFlinkJobSensor
 from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstanceSensor
 from support.airflow_run import run_dag
@@ -44,6 +46,7 @@ GOOD_ID = {
     "volcengine": "1840123456789012345",
     "alibaba": "412536",
     "alibaba_flink": "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
+    "dinky": "1",
 }
 
 
@@ -52,6 +55,8 @@ def sensor_on(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("poke_interval", 0.2)
     if kit.name == "huawei_dli":
         return DliFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
+    if kit.name == "dinky":
+        return DinkyJobInstanceSensor(task_id=task_id, job_instance_id=job, **kwargs)
     if kit.name == "alibaba":
         return RealtimeComputeInstanceSensor(
             task_id=task_id, project_name=BLINK_PROJECT, job_name=kit.streaming_job, instance_id=job, **kwargs
@@ -66,6 +71,8 @@ def stop_of(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("poll_interval", 0.2)
     if kit.name == "huawei_dli":
         return DliFlinkStopJobsOperator(task_id=task_id, job_ids=job, **kwargs)
+    if kit.name == "dinky":
+        return DinkyCancelJobOperator(task_id=task_id, dinky_task_id=job, **kwargs)
     if kit.name == "alibaba":
         return RealtimeComputeStopInstanceOperator(
             task_id=task_id, project_name=BLINK_PROJECT, job_name=kit.streaming_job, instance_id=job, **kwargs
@@ -117,7 +124,19 @@ BAD_FIELDS = {
     "max_delay": ("later", "extra retry_max_delay: must be a number of seconds >= 0, got 'later'"),
     "attempts": (0, "extra retry_max_attempts: must be a whole number >= 1, got 0"),
 }
+# Dinky is addressed by host and port: its extra has no region, project or security token.
+DINKY_BAD_FIELDS = {
+    "endpoint": (8765, "extra endpoint: must be text (a JSON string), got 8765"),
+    "api_token": (80612345, "extra token: must be text (a JSON string), got a value of type int"),
+    "token_name": ("dinky token", "extra token_name: must be a header name"),
+    "verify_ssl": ("maybe", "extra verify_ssl: must be true or false, got 'maybe'"),
+    "hold": (-1, "extra failed_hold_seconds must be a number of seconds >= 0, got -1"),
+    "attempts": (0, "extra retry_max_attempts: must be a whole number >= 1, got 0"),
+}
+BAD_FIELDS_OF = {"dinky": DINKY_BAD_FIELDS}
 FIELD_OF = {
+    "api_token": "token",
+    "hold": "failed_hold_seconds",
     "token": "security_token",
     "project": "project_id",
     "base_delay": "retry_base_delay",
@@ -129,14 +148,15 @@ FIELD_OF = {
 def test_connection_fields_of_the_wrong_type_fail_naming_the_field(
     kit, platform_conn, make_dag, emulator, task_logs
 ) -> None:
+    bad_fields = BAD_FIELDS_OF.get(kit.name, BAD_FIELDS)
     with make_dag("bad_fields") as dag:
-        for case, (value, _) in BAD_FIELDS.items():
+        for case, (value, _) in bad_fields.items():
             conn_id = platform_conn(f"{kit.name}_bad_{case}", extra={FIELD_OF.get(case, case): value})
             kit.start_streaming(f"start_{case}", conn_id=conn_id, poll_interval=0.2, retries=3)
     run = run_dag(dag)
-    assert run.task_states == {f"start_{case}": "failed" for case in BAD_FIELDS}
+    assert run.task_states == {f"start_{case}": "failed" for case in bad_fields}
     output = task_logs()
-    for case, (_, message) in BAD_FIELDS.items():
+    for case, (_, message) in bad_fields.items():
         assert f"connection '{kit.name}_bad_{case}': {message}" in output, case
     # The token's value never shows, whatever its type.
     assert "80612345" not in output
@@ -211,6 +231,11 @@ BAD_IDS = {
         "job_id",
         ["../../x", "abc", "", None, True, "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2/../x"],
         "must be a UUID such as 58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
+    ),
+    "dinky": (
+        "job_instance_id",
+        ["../../x", "abc", "", None, True, 0, "7/../8", "2147483648"],
+        "Dinky ids are positive integers (at most 2147483647)",
     ),
 }
 

@@ -115,6 +115,30 @@ def test_alibaba_flink_example_runs_every_task_to_success(
     assert stopped["savepoint"]["savepoint_path"] == savepoint["savepointLocation"]
 
 
+def test_dinky_example_runs_every_task_to_success(make_dag, dinky_example_conn, emulator) -> None:
+    run = run_dag(load_dag(EXAMPLES / "dinky.py"))
+    assert run.state == "success", run.task_states
+    assert set(run.task_states.values()) == {"success"}
+    assert run.xcom("submit_orders_enrichment")["native_state"] == "RUNNING"
+    assert run.xcom("wait_for_daily_gmv")["native_state"] == "FINISHED"
+    assert run.xcom("savepoint_orders_enrichment")["savepoint_path"]
+    cancelled = run.xcom("cancel_orders_enrichment")
+    assert (cancelled["stopped"], cancelled["state"]) == (True, "CANCELED")
+    counters = emulator.counters()["dinky"]
+    assert counters["submits_by_name"] == {"orders_enrichment": 1, "daily_gmv": 1}
+    assert counters["savepoints_by_name"] == {"orders_enrichment": 2}
+    [gmv] = [i for i in emulator.state()["dinky"]["instances"] if i["name"] == "daily_gmv"]
+    assert set(gmv["variables"]) == {"dt"}
+
+
+@pytest.fixture
+def dinky_example_conn(emulator, emulator_server, monkeypatch):
+    from support.fixtures import _connections_to
+    from support.platforms import kit_for
+
+    return _connections_to(kit_for("dinky"), emulator_server.url, monkeypatch)
+
+
 @pytest.mark.parametrize("example", sorted(path.name for path in EXAMPLES.glob("*.py")))
 def test_the_run_day_renders_with_and_without_a_logical_date(example: str) -> None:
     # Airflow 3 runs triggered without a logical date (REST API, `airflow dags trigger`) have no `ds`.

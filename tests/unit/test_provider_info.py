@@ -60,8 +60,13 @@ def test_airflow_lists_each_connection_form(spec: PlatformSpec) -> None:
 
     manager = ProvidersManager()
     behaviour = manager.field_behaviours[spec.conn_type]
-    assert set(behaviour["hidden_fields"]) == {"host", "schema", "port"}
-    assert behaviour["relabeling"]["password"] == "Secret Access Key"
+    # Cloud connections hide host / schema / port and relabel login / password; a host connection
+    # (Dinky) shows them.
+    assert set(behaviour["hidden_fields"]) == set(spec.form.hidden_fields)
+    assert behaviour["relabeling"] == spec.form.relabeling
+    if spec.form.hidden_fields:
+        assert set(spec.form.hidden_fields) == {"host", "schema", "port"}
+        assert behaviour["relabeling"]["password"] == "Secret Access Key"
     widgets = {k for k in manager.connection_form_widgets if k.startswith(f"extra__{spec.conn_type}__")}
     assert widgets == {f"extra__{spec.conn_type}__{name}" for name in spec.form.extra_fields}
 

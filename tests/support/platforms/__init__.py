@@ -9,11 +9,12 @@ from __future__ import annotations
 from support.platforms.alibaba import AlibabaKit
 from support.platforms.alibaba_flink import AlibabaFlinkKit
 from support.platforms.base import PlatformKit
+from support.platforms.dinky import DinkyKit
 from support.platforms.huawei_dli import HuaweiDliKit
 from support.platforms.volcengine import VolcengineKit
 
 KITS: dict[str, PlatformKit] = {
-    kit.name: kit for kit in (VolcengineKit(), HuaweiDliKit(), AlibabaKit(), AlibabaFlinkKit())
+    kit.name: kit for kit in (VolcengineKit(), HuaweiDliKit(), AlibabaKit(), AlibabaFlinkKit(), DinkyKit())
 }
 
 

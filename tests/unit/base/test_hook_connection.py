@@ -79,7 +79,10 @@ def test_both_paths_still_read_a_good_connection(
 def test_a_field_of_the_wrong_type_fails_the_task_for_good(
     kit: PlatformKit, platform_conn: Any, emulator: EmulatorControl
 ) -> None:
-    conn_id = platform_conn(f"{kit.name}_region_number", extra={"region": 5})
-    with pytest.raises(ConnectionSettingsError, match=r"extra region: must be text \(a JSON string\), got 5"):
+    # ``endpoint`` is a field of every platform's connection (``region`` is not Dinky's).
+    conn_id = platform_conn(f"{kit.name}_endpoint_number", extra={"endpoint": 5})
+    with pytest.raises(
+        ConnectionSettingsError, match=r"extra endpoint: must be text \(a JSON string\), got 5"
+    ):
         _ = hook_of(kit, conn_id).client
     assert sum(kit.calls(emulator).values()) == 0

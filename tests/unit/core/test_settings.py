@@ -147,3 +147,52 @@ def test_retry_settings_in_range_are_read_from_numbers_or_text() -> None:
     assert (retry.max_attempts, retry.base_delay, retry.max_delay) == (3, 0.0, 2.5)
     defaults = settings(retry_max_attempts="", retry_base_delay=None).retry
     assert (defaults.max_attempts, defaults.base_delay) == (5, 0.5)
+
+
+# -- a server addressed by host and port ------------------------------------------------------------
+
+
+def host_settings(**fields: Any) -> HostSettings:
+    extra = fields.pop("extra", {})
+    return HostSettings.from_connection(Conn(**{"login": None, "password": None, **fields}), extra)
+
+
+@pytest.mark.parametrize(
+    ("fields", "endpoint"),
+    [
+        ({"host": "dinky.local", "port": 8888}, "http://dinky.local:8888"),
+        ({"host": "dinky.local", "schema": "HTTPS"}, "https://dinky.local"),
+        ({"host": "https://dinky.local/", "port": 443}, "https://dinky.local:443"),
+        ({"host": "proxy.local/dinky/", "port": 8080}, "http://proxy.local:8080/dinky"),
+        ({"host": "dinky.local:8888"}, "http://dinky.local:8888"),
+        ({"host": "ignored", "extra": {"endpoint": "http://127.0.0.1:1/"}}, "http://127.0.0.1:1"),
+    ],
+)
+def test_host_settings_build_the_endpoint_from_the_standard_fields(fields: Any, endpoint: str) -> None:
+    assert host_settings(**fields).endpoint == endpoint
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"host": ""}, "host is empty"),
+        ({"host": "dinky.local", "schema": "ftp"}, "schema must be http or https, got 'ftp'"),
+        ({"host": "https://dinky.local", "schema": "http"}, "contradicts the host's scheme 'https'"),
+        ({"host": "dinky.local:8888", "port": 9999}, "the port is given twice"),
+    ],
+)
+def test_host_settings_refuse_an_unusable_address(fields: Any, message: str) -> None:
+    with pytest.raises(JobSpecError, match=message):
+        host_settings(**fields)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, True), (False, False), ("false", False), ("True", True), ("", True)]
+)
+def test_verify_ssl_is_a_flag(value: Any, expected: bool) -> None:
+    assert host_settings(host="d", extra={"verify_ssl": value}).verify_ssl is expected
+
+
+def test_verify_ssl_of_another_kind_is_refused_naming_the_field() -> None:
+    with pytest.raises(JobSpecError, match="extra verify_ssl: must be true or false, got 'maybe'"):
+        host_settings(host="d", extra={"verify_ssl": "maybe"})

@@ -362,3 +362,25 @@ def test_async_session_is_closed_with_its_event_loop(volcengine_conn: Any, emula
     session = asyncio.run(poll())
     assert session.closed
     assert calls(emulator, "ListGWSApplication") == 1
+
+
+def test_the_sync_transport_passes_verify_ssl_to_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import requests
+
+    from airflow_provider_flinkcloud.clients.dinky import DinkyClient, DinkySettings
+
+    client = DinkyClient(
+        replace(DinkySettings(conn_id="d", endpoint="https://dinky.local"), verify_ssl=False)
+    )
+    seen: dict[str, Any] = {}
+
+    def fake(self: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise requests.ConnectionError("no network in this test")
+
+    monkeypatch.setattr(requests.Session, "request", fake)
+    with pytest.raises(ConnectionFailedError):
+        SyncTransport(client, retry=RetryPolicy(max_attempts=1)).execute(client.version_call())
+    assert seen["verify"] is False
