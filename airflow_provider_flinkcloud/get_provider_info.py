@@ -13,8 +13,10 @@ def get_provider_info() -> dict[str, Any]:
     info: dict[str, Any] = {
         "package-name": "airflow-provider-flinkcloud",
         "name": "Flink Cloud",
-        "description": "Run Apache Flink jobs on Volcengine Flink, Huawei Cloud DLI, Alibaba Realtime "
-        "Compute and Dinky.",
+        # Named from the registry, so it lists exactly the platforms that are there.
+        "description": "Run Apache Flink jobs on "
+        + ", ".join(p.label for p in platforms[:-1])
+        + f" and {platforms[-1].label}.",
         "versions": [__version__],
         "integrations": [
             {"integration-name": p.label, "external-doc-url": p.doc_url, "tags": ["service"]}

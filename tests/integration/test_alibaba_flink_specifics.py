@@ -76,9 +76,9 @@ def test_a_create_whose_reply_was_lost_makes_no_second_deployment(
 
 
 def test_two_tasks_creating_the_same_name_at_once_leave_one_deployment(conn, emulator) -> None:
-    # Both list before either creates (every list takes a second), so both create.
+    # Both list before either creates (every list takes two seconds), so both create.
     emulator.inject_fault(
-        "delay", platform="alibaba_flink", operation="ListDeployments", delay_seconds=1.0, count=6
+        "delay", platform="alibaba_flink", operation="ListDeployments", delay_seconds=2.0, count=6
     )
     first, second = in_parallel(
         lambda: execute(
@@ -91,7 +91,10 @@ def test_two_tasks_creating_the_same_name_at_once_leave_one_deployment(conn, emu
     assert isinstance(first, dict) and isinstance(second, dict), (first, second)
     assert first["deployment_id"] == second["deployment_id"]
     assert [d["deploymentId"] for d in state(emulator)["deployments"]] == [first["deployment_id"]]
-    assert counter(emulator, "creates_by_name") == 2 and counter(emulator, "deletes_by_name") == 1
+    # On a loaded machine the second task may list only after the first created (then it creates none);
+    # either way exactly one deployment is left, and any duplicate made was deleted.
+    creates, deletes = counter(emulator, "creates_by_name"), counter(emulator, "deletes_by_name")
+    assert (creates, deletes) in ((2, 1), (1, 0)), (creates, deletes)
 
 
 def test_a_start_by_name_and_a_stop_by_name(make_dag, conn, emulator) -> None:
