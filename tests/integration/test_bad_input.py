@@ -14,9 +14,6 @@ from typing import Any
 import pytest
 
 from airflow_provider_flinkcloud.emulator import Emulator, EmulatorControl
-from airflow_provider_flinkcloud.operators.alibaba import RealtimeComputeStopInstanceOperator
-from airflow_provider_flinkcloud.operators.alibaba_flink import AlibabaFlinkStopJobOperator
-from airflow_provider_flinkcloud.operators.dinky import DinkyCancelJobOperator
 from airflow_provider_flinkcloud.operators.huawei_dli import (
     DliFlinkCreateJarJobOperator,
     DliFlinkRunJobsOperator,
@@ -26,60 +23,25 @@ from airflow_provider_flinkcloud.operators.volcengine import (
     VolcengineFlinkCancelInstanceOperator,
     VolcengineFlinkStartApplicationOperator,
 )
-from airflow_provider_flinkcloud.sensors.alibaba import RealtimeComputeInstanceSensor
-from airflow_provider_flinkcloud.sensors.alibaba_flink import AlibabaFlinkJobSensor
-from airflow_provider_flinkcloud.sensors.dinky import DinkyJobInstanceSensor
 from airflow_provider_flinkcloud.sensors.huawei_dli import DliFlinkJobSensor
-from airflow_provider_flinkcloud.sensors.volcengine import VolcengineFlinkInstanceSensor
 from support.airflow_run import run_dag
 from support.platforms import PlatformKit, kit_for
-from support.platforms.alibaba import PROJECT as BLINK_PROJECT
 from support.platforms.huawei_dli import jar_job
 from support.platforms.volcengine import streaming_app
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "sts-t0ken-3b8d-never-logged"
-# A well-formed id of each platform, so only the connection or the argument under test is wrong.
-GOOD_ID = {
-    "huawei_dli": "101",
-    "volcengine": "1840123456789012345",
-    "alibaba": "412536",
-    "alibaba_flink": "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
-    "dinky": "1",
-}
 
 
 def sensor_on(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
-    """The platform's sensor on one job id (DLI ``job_id``, Volcengine ``instance_id``)."""
     kwargs.setdefault("poke_interval", 0.2)
-    if kit.name == "huawei_dli":
-        return DliFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
-    if kit.name == "dinky":
-        return DinkyJobInstanceSensor(task_id=task_id, job_instance_id=job, **kwargs)
-    if kit.name == "alibaba":
-        return RealtimeComputeInstanceSensor(
-            task_id=task_id, project_name=BLINK_PROJECT, job_name=kit.streaming_job, instance_id=job, **kwargs
-        )
-    if kit.name == "alibaba_flink":
-        return AlibabaFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
-    return VolcengineFlinkInstanceSensor(task_id=task_id, instance_id=job, **kwargs)
+    return kit.sensor_on(task_id, job, **kwargs)
 
 
 def stop_of(kit: PlatformKit, task_id: str, job: Any, **kwargs: Any) -> Any:
-    """The platform's stop operator on one job id."""
     kwargs.setdefault("poll_interval", 0.2)
-    if kit.name == "huawei_dli":
-        return DliFlinkStopJobsOperator(task_id=task_id, job_ids=job, **kwargs)
-    if kit.name == "dinky":
-        return DinkyCancelJobOperator(task_id=task_id, dinky_task_id=job, **kwargs)
-    if kit.name == "alibaba":
-        return RealtimeComputeStopInstanceOperator(
-            task_id=task_id, project_name=BLINK_PROJECT, job_name=kit.streaming_job, instance_id=job, **kwargs
-        )
-    if kit.name == "alibaba_flink":
-        return AlibabaFlinkStopJobOperator(task_id=task_id, job_id=job, **kwargs)
-    return VolcengineFlinkCancelInstanceOperator(task_id=task_id, instance_id=job, **kwargs)
+    return kit.stop_of(task_id, job, **kwargs)
 
 
 def no_calls(kit: PlatformKit, emulator: EmulatorControl) -> bool:
@@ -101,8 +63,8 @@ def test_connection_extra_that_is_not_json_fails_every_task_before_any_request(
     with make_dag("broken_extra") as dag:
         common = {"conn_id": conn_id, "retries": 3, "deferrable": deferrable}
         kit.start_streaming("start", poll_interval=0.2, **common)
-        sensor_on(kit, "watch", GOOD_ID[kit.name], **common)
-        stop_of(kit, "stop", GOOD_ID[kit.name], conn_id=conn_id, retries=3)
+        sensor_on(kit, "watch", kit.good_id, **common)
+        stop_of(kit, "stop", kit.good_id, conn_id=conn_id, retries=3)
     run = run_dag(dag)
     # Failed for good (a retry cannot repair the connection), naming it, with not one request made
     # (today the extra reads as {} and requests go, signed, to the public endpoint).
@@ -193,7 +155,7 @@ def test_durations_that_are_no_seconds_fail_when_the_operator_is_constructed(
         with pytest.raises(ValueError) as start:
             kit.start_streaming("start", **arguments)
         with pytest.raises(ValueError) as stop:
-            stop_of(kit, "stop", GOOD_ID[kit.name], **arguments)
+            stop_of(kit, "stop", kit.good_id, **arguments)
     assert str(start.value) == message and str(stop.value) == message
 
 
@@ -211,37 +173,9 @@ def test_one_target_state_given_as_text_is_that_state(kit, platform_conn, make_d
 
 # -- 11. ids that go into URL paths (or request bodies) --------------------------------------------
 
-BAD_IDS = {
-    "huawei_dli": (
-        "job_id",
-        ["../../x", "abc", None, True, 0, "101/../102"],
-        "DLI job ids are positive integers",
-    ),
-    "volcengine": (
-        "instance_id",
-        ["../../x", "abc", "", None, True, "-1", "18401234567890123456789"],
-        "must be a Volcengine id (a positive int64, as digits)",
-    ),
-    "alibaba": (
-        "instance_id",
-        ["../../x", "abc", "", None, True, "-1", "0", "18401234567890123456789"],
-        "must be a Blink instance id (a positive int64, as digits)",
-    ),
-    "alibaba_flink": (
-        "job_id",
-        ["../../x", "abc", "", None, True, "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2/../x"],
-        "must be a UUID such as 58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
-    ),
-    "dinky": (
-        "job_instance_id",
-        ["../../x", "abc", "", None, True, 0, "7/../8", "2147483648"],
-        "Dinky ids are positive integers (at most 2147483647)",
-    ),
-}
-
 
 def test_sensor_ids_that_are_no_ids_fail_at_construction(kit, make_dag) -> None:
-    field, values, rule = BAD_IDS[kit.name]
+    field, values, rule = kit.bad_ids
     with make_dag("sensor_ids") as dag:
         for value in values:
             with pytest.raises(ValueError) as info:
@@ -254,7 +188,7 @@ def test_sensor_ids_that_are_no_ids_fail_at_construction(kit, make_dag) -> None:
 def test_templated_sensor_id_that_renders_to_no_id_fails_before_any_request(
     kit, platform_conn, make_dag, emulator, task_logs, deferrable
 ) -> None:
-    field, _, rule = BAD_IDS[kit.name]
+    field, _, rule = kit.bad_ids
     with make_dag("sensor_traversal") as dag:
         # Rendered at run time: today "../../x" goes into DLI's URL path and reaches another route.
         sensor_on(kit, "traversal", "{{ '../../x' }}", retries=3, deferrable=deferrable)

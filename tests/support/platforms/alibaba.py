@@ -36,6 +36,23 @@ def instance_of(start_task_id: str) -> str:
 
 class AlibabaKit(PlatformKit):
     name = "alibaba"
+    good_id = "412536"
+    bad_ids = (
+        "instance_id",
+        ["../../x", "abc", "", None, True, "-1", "0", "18401234567890123456789"],
+        "must be a Blink instance id (a positive int64, as digits)",
+    )
+
+    def sensor_on(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return RealtimeComputeInstanceSensor(
+            task_id=task_id, project_name=PROJECT, job_name=self.streaming_job, instance_id=job, **kwargs
+        )
+
+    def stop_of(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return RealtimeComputeStopInstanceOperator(
+            task_id=task_id, project_name=PROJECT, job_name=self.streaming_job, instance_id=job, **kwargs
+        )
+
     secret_key = ALIBABA_SECRET_KEY
 
     # Committed jobs the emulator holds in its project: a FLINK_STREAM and a FLINK_BATCH one.

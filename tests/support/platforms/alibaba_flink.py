@@ -47,6 +47,19 @@ def job_of(start_task_id: str) -> str:
 
 class AlibabaFlinkKit(PlatformKit):
     name = "alibaba_flink"
+    good_id = "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2"
+    bad_ids = (
+        "job_id",
+        ["../../x", "abc", "", None, True, "58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2/../x"],
+        "must be a UUID such as 58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2",
+    )
+
+    def sensor_on(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return AlibabaFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
+
+    def stop_of(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return AlibabaFlinkStopJobOperator(task_id=task_id, job_id=job, **kwargs)
+
     secret_key = ALIBABA_FLINK_SECRET_KEY
 
     streaming_job = "orders-enrichment"

@@ -77,6 +77,19 @@ class PlatformKit(ABC):
     def bad_start(self, task_id: str, **kwargs: Any) -> Any:
         """A start operator whose job gets :attr:`bad_field` wrong."""
 
+    #: A well-formed id for ``sensor_on`` / ``stop_of``, so only what a test breaks is wrong.
+    good_id: ClassVar[str]
+    #: Ids refused before any request: (the argument, the values, the rule its error states).
+    bad_ids: ClassVar[tuple[str, list[Any], str]]
+
+    @abstractmethod
+    def sensor_on(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        """The platform's sensor on one job id (given directly, or a template)."""
+
+    @abstractmethod
+    def stop_of(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        """The platform's stop operator on one job id."""
+
     @abstractmethod
     def stop(self, task_id: str, start_task_id: str, **kwargs: Any) -> Any:
         """An operator that stops the job started by ``start_task_id`` (read from its XCom)."""

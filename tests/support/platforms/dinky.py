@@ -22,6 +22,19 @@ def from_xcom(start_task_id: str, key: str) -> str:
 
 class DinkyKit(PlatformKit):
     name = "dinky"
+    good_id = "1"
+    bad_ids = (
+        "job_instance_id",
+        ["../../x", "abc", "", None, True, 0, "7/../8", "2147483648"],
+        "Dinky ids are positive integers (at most 2147483647)",
+    )
+
+    def sensor_on(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return DinkyJobInstanceSensor(task_id=task_id, job_instance_id=job, **kwargs)
+
+    def stop_of(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return DinkyCancelJobOperator(task_id=task_id, dinky_task_id=job, **kwargs)
+
     secret_key = DINKY_API_TOKEN
 
     streaming_job = "orders_enrichment"

@@ -43,6 +43,15 @@ def job_of(start_task_id: str) -> str:
 
 class HuaweiDliKit(PlatformKit):
     name = "huawei_dli"
+    good_id = "101"
+    bad_ids = ("job_id", ["../../x", "abc", None, True, 0, "101/../102"], "DLI job ids are positive integers")
+
+    def sensor_on(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return DliFlinkJobSensor(task_id=task_id, job_id=job, **kwargs)
+
+    def stop_of(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return DliFlinkStopJobsOperator(task_id=task_id, job_ids=job, **kwargs)
+
     secret_key = DLI_SECRET_KEY
 
     # A streaming Jar job and a bounded SQL job, so both create operators are driven.

@@ -46,6 +46,19 @@ def instance_of(start_task_id: str) -> str:
 
 class VolcengineKit(PlatformKit):
     name = "volcengine"
+    good_id = "1840123456789012345"
+    bad_ids = (
+        "instance_id",
+        ["../../x", "abc", "", None, True, "-1", "18401234567890123456789"],
+        "must be a Volcengine id (a positive int64, as digits)",
+    )
+
+    def sensor_on(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return VolcengineFlinkInstanceSensor(task_id=task_id, instance_id=job, **kwargs)
+
+    def stop_of(self, task_id: str, job: Any, **kwargs: Any) -> Any:
+        return VolcengineFlinkCancelInstanceOperator(task_id=task_id, instance_id=job, **kwargs)
+
     secret_key = VOLCENGINE_SECRET_KEY
 
     streaming_job = "orders-enrichment"
