@@ -97,14 +97,15 @@ def test_no_token_at_all_runs_anonymously_and_says_so(dinky_conn, emulator) -> N
 
 
 def test_an_expired_login_token_is_replaced_by_a_new_login(dinky_conn, emulator) -> None:
-    emulator.configure("dinky", token_timeout_seconds=0.5)
+    # Two seconds: long enough that a loaded machine's login and call fit in one token's life.
+    emulator.configure("dinky", token_timeout_seconds=2.0)
     dinky_conn("dinky_expiring", login="admin", password=DINKY_PASSWORD)
     hook = DinkyHook("dinky_expiring")
     hook.call(hook.client.token_info_call())
     first = hook.client.session_token
     import time
 
-    time.sleep(0.7)
+    time.sleep(2.3)
     info = hook.call(hook.client.token_info_call())  # 401 Token Expired -> one new login -> accepted
     assert info["isLogin"] is True and hook.client.session_token != first
     assert counters(emulator)["logins_by_name"] == {"admin": 2}
