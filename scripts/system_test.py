@@ -580,6 +580,12 @@ def check_runs(stack: Stack, label: str, logical_date: str | None) -> dict[str, 
                 continue
             info["links"] = links
             urls = [u for u in links.values() if u]
+            if ids is None:
+                # A task that started or watched no job (e.g. a deployment only defined) links nowhere.
+                checks.record(
+                    f"[{label}] {dag_id}.{task_id} has no job, so no console link", not urls, f"links {links}"
+                )
+                continue
             want = None
             try:
                 want = expected_link(stack, ids, urls)
