@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -96,6 +96,10 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
     ``stop_strategy`` is what :meth:`stop` asks StopJob for when a savepoint is wanted
     (``STOP_WITH_SAVEPOINT`` by default, or ``STOP_WITH_DRAIN``).
     """
+
+    #: After creating a deployment, how long to wait before the second look for one of the same name
+    #: created in the same second (``createdAt`` is in whole seconds).
+    create_settle_seconds: ClassVar[float] = 1.5
 
     settings_class = AlibabaFlinkSettings
     client_class = AlibabaFlinkClient
@@ -251,6 +255,12 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
         """Right after creating: another task may have created the same name at the same moment. The oldest
         stays and ours is deleted, so that the name keeps naming one deployment."""
         found = self.deployments_named(namespace, name) or [ours]
+        if found[0].deployment_id == ours.deployment_id:
+            # ``createdAt`` has one-second resolution: a create of the same name in the same second ties,
+            # and the tie goes to the smaller id, which this first look may not show yet. Once that second
+            # has passed every such create is visible, so both tasks then see both and agree on the winner.
+            time.sleep(self.create_settle_seconds)
+            found = self.deployments_named(namespace, name) or [ours]
         oldest = found[0]
         if oldest.deployment_id != ours.deployment_id:
             log.warning(
