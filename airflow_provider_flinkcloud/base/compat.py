@@ -1,12 +1,13 @@
 """Every Airflow-version-dependent import, in one place (Airflow 2.11 and 3.x).
 
-``airflow.triggers.base`` is the same on both lines and is imported by ``base.triggers`` alone, so that a
-DAG file (operators, sensors) does not pay for it; only a deferring task loads its trigger.
+A DAG file imports this module (through the operators and sensors), so it holds only names that are
+cheap to import after ``airflow.sdk``. Two that are not are imported where they are used: the trigger
+base (``airflow.triggers.base``, the same on both lines) by ``base.triggers``, and the async connection
+readers (``airflow.providers.common.compat.connection``) by ``base.hook``.
 """
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
@@ -37,8 +38,6 @@ __all__ = [
     "Variable",
     "XCom",
     "conf",
-    "get_async_connection",
-    "get_async_extra_dejson",
     "mask_secret",
 ]
 

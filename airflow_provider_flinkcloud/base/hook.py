@@ -12,14 +12,9 @@ import logging
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
-from airflow_provider_flinkcloud.base.compat import (
-    AirflowFailException,
-    BaseHook,
-    Variable,
-    get_async_connection,
-    get_async_extra_dejson,
-    mask_secret,
-)
+from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+from airflow_provider_flinkcloud.base.compat import AirflowFailException, BaseHook, Variable, mask_secret
 from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobSpecError
 from airflow_provider_flinkcloud.core.forms import ConnectionForm
 from airflow_provider_flinkcloud.core.platform import JobPlatform

@@ -20,7 +20,8 @@ from airflow_provider_flinkcloud.base.compat import (
     BaseOperator,
     default_deferrable,
 )
-from airflow_provider_flinkcloud.base.tasks import FlinkJobTask, HookT, as_seconds
+from airflow_provider_flinkcloud.base.tasks import FlinkJobTask, HookT
+from airflow_provider_flinkcloud.core.arguments import as_seconds
 from airflow_provider_flinkcloud.core.errors import (
     FlinkCloudApiError,
     JobFailedError,
@@ -40,7 +41,6 @@ from airflow_provider_flinkcloud.core.jobs import (
     judge,
     targets_for,
 )
-from airflow_provider_flinkcloud.core.watch import Next
 
 if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.compat import Context
@@ -65,7 +65,7 @@ class FlinkJobStartOperator(FlinkJobTask[HookT], BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = conn_id or self.hook_class.default_conn_name
+        self.conn_id = conn_id or self.default_conn_id
         if wait_for is not None and wait_for != "default":
             wait_for = str(wait_for).upper()
             if wait_for not in WAIT_FOR_CHOICES:
@@ -117,7 +117,7 @@ class FlinkJobStartOperator(FlinkJobTask[HookT], BaseOperator):
 
         watch = self.new_watch(refs, verdict_of, describe_targets(targets), deadline)
         decision = watch.poll_sync(self.poll)
-        if decision.next is Next.WAIT and self.deferrable and wait_for is not None:
+        if decision.waits and self.deferrable and wait_for is not None:
             self.defer_watch(watch, targets, self.cancel_on_kill)
         try:
             final = watch.settle(watch.wait_sync(self.poll, first=decision), self.timeout_hint)
@@ -357,7 +357,7 @@ class FlinkJobStopOperator(FlinkJobTask[HookT], BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = conn_id or self.hook_class.default_conn_name
+        self.conn_id = conn_id or self.default_conn_id
         self.savepoint = savepoint
         self.wait = wait
         self.poll_interval = as_seconds(poll_interval, "poll_interval") or 10.0

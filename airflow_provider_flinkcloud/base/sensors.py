@@ -12,10 +12,10 @@ from airflow_provider_flinkcloud.base.compat import BaseSensorOperator, PokeRetu
 from airflow_provider_flinkcloud.base.tasks import FlinkJobTask, HookT
 from airflow_provider_flinkcloud.core.jobs import JobRef, describe_targets, judge, with_implied
 from airflow_provider_flinkcloud.core.states import parse_target_states
-from airflow_provider_flinkcloud.core.watch import JobWatch, Next
 
 if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.compat import Context
+    from airflow_provider_flinkcloud.core.watch import JobWatch
 
 
 class FlinkJobSensor(FlinkJobTask[HookT], BaseSensorOperator):
@@ -32,7 +32,7 @@ class FlinkJobSensor(FlinkJobTask[HookT], BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = conn_id or self.hook_class.default_conn_name
+        self.conn_id = conn_id or self.default_conn_id
         given = parse_target_states(target_states)
         self.target_states = sorted(s.value for s in given)
         self.targets = with_implied(given)
@@ -58,7 +58,7 @@ class FlinkJobSensor(FlinkJobTask[HookT], BaseSensorOperator):
         watch = self._poke_watch
         decision = watch.poll_sync(self.poll)
         self.persist_seen(context, watch)
-        if decision.next is Next.WAIT:
+        if decision.waits:
             return False
         return PokeReturnValue(is_done=True, xcom_value=watch.settle(decision)[0].result())
 
@@ -77,7 +77,7 @@ class FlinkJobSensor(FlinkJobTask[HookT], BaseSensorOperator):
         watch = self.watch_for(time.time() + float(self.timeout))
         decision = watch.poll_sync(self.poll)
         self.persist_seen(context, watch)
-        if decision.next is Next.WAIT:
+        if decision.waits:
             self.defer_watch(watch, self.targets, cancel_on_kill=False)
         return watch.settle(watch.wait_sync(self.poll, first=decision))[0].result()
 

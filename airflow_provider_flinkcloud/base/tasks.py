@@ -1,8 +1,11 @@
-"""What the start and stop operators and the sensors share: the typed hook, the watch, the link."""
+"""What the start and stop operators and the sensors share: the typed hook, the watch, the link.
+
+A DAG file imports this module, so it imports only what a task needs when it is constructed: the hook
+(with its client, signer and transport) and the watch are loaded when the task runs.
+"""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -10,64 +13,21 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
-from airflow_provider_flinkcloud.base.hook import FlinkCloudHook
 from airflow_provider_flinkcloud.base.links import FlinkConsoleLink
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Verdict
-from airflow_provider_flinkcloud.core.states import JobState
-from airflow_provider_flinkcloud.core.watch import JobWatch, WatchEvent
+from airflow_provider_flinkcloud.registry import PlatformSpec
 
 if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.compat import Context
+    from airflow_provider_flinkcloud.base.hook import FlinkCloudHook
     from airflow_provider_flinkcloud.base.triggers import FlinkJobTrigger
+    from airflow_provider_flinkcloud.core.states import JobState
+    from airflow_provider_flinkcloud.core.watch import JobWatch
 
-HookT = TypeVar("HookT", bound=FlinkCloudHook[Any])
+HookT = TypeVar("HookT", bound="FlinkCloudHook[Any]")
 T = TypeVar("T")
 
 JOB_XCOM_KEY = "flinkcloud_job"
-
-
-def as_seconds(value: float | timedelta | None, name: str) -> float | None:
-    """A duration argument in seconds: a positive number (or numeric text) or a ``timedelta``.
-
-    Raised as ``ValueError`` naming the argument, so a bad value fails where the task is constructed.
-    """
-    if value is None:
-        return None
-    seconds: float | None = None
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str):
-        try:
-            seconds = float(value.strip())
-        except ValueError:
-            seconds = None
-    if seconds is None or not math.isfinite(seconds):
-        raise ValueError(f"{name}: must be a number of seconds or a timedelta, got {value!r}")
-    if seconds <= 0:
-        raise ValueError(f"{name}: must be positive, got {value!r}")
-    return seconds
-
-
-def is_template(value: Any) -> bool:
-    """Whether Airflow renders ``value`` when the task runs (Jinja text, an XComArg, ...).
-
-    Such a value can only be checked then; any other one is checked when the task is constructed.
-    """
-    if value is None or isinstance(value, bool | int | float):
-        return False
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    if isinstance(value, list | tuple):
-        return any(is_template(item) for item in value)
-    return True
-
-
-def check_input(check: Callable[[Any, str], T], value: Any, name: str) -> None:
-    """Check a task argument at construction, unless it is a template (then it is checked at run time)."""
-    if not is_template(value):
-        check(value, name)
 
 
 def trigger_timeout(deadline: float | None) -> timedelta | None:
@@ -78,13 +38,14 @@ def trigger_timeout(deadline: float | None) -> timedelta | None:
 
 
 class FlinkJobTask(Generic[HookT]):
-    """Mixed into every operator and sensor of a platform, which sets ``hook_class``.
+    """Mixed into every operator and sensor of a platform, which names its registry entry (``platform``).
 
-    From the hook's registry entry come the console link and the trigger; ``conn_id`` is always a
-    template field. A class without ``hook_class`` (a base) is left alone.
+    From that entry come the hook, the console link and the trigger; ``conn_id`` is always a template
+    field. A class without ``platform`` (a base) is left alone. The hook class is typed by the generic
+    parameter (``FlinkJobSensor["MyHook"]``, a name, so that the module need not import the hook).
     """
 
-    hook_class: type[HookT]
+    platform: ClassVar[PlatformSpec]
     # Whether the task drives a list of jobs; its result is then {"platform", "jobs": [...]}.
     multi_job: ClassVar[bool] = False
     timeout_hint: ClassVar[str] = ""
@@ -99,20 +60,28 @@ class FlinkJobTask(Generic[HookT]):
         fields = tuple(getattr(cls, "template_fields", ()))
         if "conn_id" not in fields:
             cls.template_fields = ("conn_id", *fields)  # type: ignore[attr-defined]
-        hook_class = cls.__dict__.get("hook_class")
-        if hook_class is None:
+        spec = cls.__dict__.get("platform")
+        if spec is None:
             return
-        if not (isinstance(hook_class, type) and issubclass(hook_class, FlinkCloudHook)):
-            raise TypeError(f"{cls.__qualname__}.hook_class must be a FlinkCloudHook, got {hook_class!r}")
-        if "platform" not in hook_class.__dict__:
-            raise TypeError(f"{hook_class.__qualname__} names no platform (class ...(..., platform=SPEC))")
-        link_class = hook_class.platform.load(hook_class.platform.console_link_path)
-        if not issubclass(link_class, FlinkConsoleLink):
+        if not isinstance(spec, PlatformSpec):
             raise TypeError(
-                f"{link_class!r} (console link of {hook_class.platform.name}) is no FlinkConsoleLink"
+                f"{cls.__qualname__}.platform must be a registry entry (PlatformSpec), got {spec!r}"
             )
+        link_class = spec.load(spec.console_link_path)
+        if not (isinstance(link_class, type) and issubclass(link_class, FlinkConsoleLink)):
+            raise TypeError(f"{link_class!r} (console link of {spec.name}) is no FlinkConsoleLink")
         if "operator_extra_links" not in cls.__dict__:
             cls.operator_extra_links = (link_class(),)  # type: ignore[attr-defined]
+
+    @property
+    def default_conn_id(self) -> str:
+        return self.platform.default_conn_id
+
+    @property
+    def hook_class(self) -> type[HookT]:
+        # Loaded by a task that runs, not by the DAG file that constructs it.
+        hook: type[HookT] = self.platform.load(self.platform.hook_path)
+        return hook
 
     def checked(self, check: Callable[[Any, str], T], value: Any, name: str) -> T:
         """A task argument checked when the task runs (after templating), before any request.
@@ -130,15 +99,13 @@ class FlinkJobTask(Generic[HookT]):
 
     @property
     def console_link_class(self) -> type[FlinkConsoleLink]:
-        spec = self.hook_class.platform
-        link: type[FlinkConsoleLink] = spec.load(spec.console_link_path)
+        link: type[FlinkConsoleLink] = self.platform.load(self.platform.console_link_path)
         return link
 
     @property
     def trigger_class(self) -> type[FlinkJobTrigger[Any]]:
         # Loaded only by a task that defers, so parsing a DAG file does not import the trigger.
-        spec = self.hook_class.platform
-        trigger: type[FlinkJobTrigger[Any]] = spec.load(spec.trigger_path)
+        trigger: type[FlinkJobTrigger[Any]] = self.platform.load(self.platform.trigger_path)
         return trigger
 
     def poll(self, ref: JobRef) -> JobStatus:
@@ -152,6 +119,8 @@ class FlinkJobTask(Generic[HookT]):
         deadline: float | None,
         last_logged: dict[str, str] | None = None,
     ) -> JobWatch:
+        from airflow_provider_flinkcloud.core.watch import JobWatch
+
         return JobWatch(
             self.hook,
             refs,
@@ -204,6 +173,8 @@ class FlinkJobTask(Generic[HookT]):
 
     def finish_from_event(self, event: dict[str, Any]) -> list[JobStatus]:
         """The trigger's report, settled exactly as a synchronous wait would settle it."""
+        from airflow_provider_flinkcloud.core.watch import WatchEvent
+
         report = WatchEvent.from_dict(event)
         watch = self.new_watch(
             report.refs, lambda s: Verdict.WAITING, report.awaited, None, dict(report.last_logged)

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from typing_extensions import Self
 
 from airflow_provider_flinkcloud import __version__
+from airflow_provider_flinkcloud.arguments.alibaba_flink import namespace_name, ververica_id
 from airflow_provider_flinkcloud.core.errors import JobSpecError, VendorErrorCodes
 from airflow_provider_flinkcloud.core.settings import AccessKeySettings, ConnectionLike, extra_text
 from airflow_provider_flinkcloud.core.transport import ApiCall, ApiRequest, ApiResponse, VendorError
@@ -32,8 +33,6 @@ from airflow_provider_flinkcloud.models.alibaba_flink import (
     JobPage,
     JobRecord,
     SavepointPage,
-    namespace_name,
-    ververica_id,
 )
 from airflow_provider_flinkcloud.signers import alibaba_flink as signer
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from typing_extensions import Self
 
+from airflow_provider_flinkcloud.arguments.dinky import SAVEPOINT_TYPES
 from airflow_provider_flinkcloud.core.errors import JobSpecError, VendorErrorCodes
 from airflow_provider_flinkcloud.core.settings import ConnectionLike, HostSettings, extra_flag, extra_text
 from airflow_provider_flinkcloud.core.transport import ApiCall, ApiRequest, ApiResponse, VendorError
@@ -44,8 +45,6 @@ KNOWN_TOKEN_NAMES = (TOKEN_NAME_1_2, TOKEN_NAME_1_0, TOKEN_NAME_0_7)
 LEGACY_VERSION = "0.7"
 # How much of a Java stack trace a failed task shows: the exception and its causes, not the frames.
 MAX_ERROR_CHARS = 4000
-# Savepoint types of POST /openapi/savepoint (SavePointType: trigger, dispose, stop, cancel).
-SAVEPOINT_TYPES = ("trigger", "stop", "cancel")
 
 
 def error_code(code: int | None) -> str:

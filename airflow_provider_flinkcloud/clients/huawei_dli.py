@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from airflow_provider_flinkcloud.arguments.huawei_dli import dli_job_id
 from airflow_provider_flinkcloud.core.errors import JobSpecError, VendorErrorCodes
 from airflow_provider_flinkcloud.core.jobs import JobRef
 from airflow_provider_flinkcloud.core.settings import AccessKeySettings
@@ -27,7 +28,6 @@ from airflow_provider_flinkcloud.models.huawei_dli import (
     DliJob,
     DliJobList,
     JobKind,
-    dli_job_id,
     is_true,
 )
 from airflow_provider_flinkcloud.signers import huawei as signer

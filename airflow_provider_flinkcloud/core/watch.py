@@ -48,6 +48,10 @@ class Decision:
     delay: float = 0.0
     message: str = ""
 
+    @property
+    def waits(self) -> bool:
+        return self.next is Next.WAIT
+
 
 class WatchError(JobFailedError):
     """The jobs could not be watched (persistent or non-retryable API errors)."""

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from airflow_provider_flinkcloud.arguments.alibaba import instance_ref
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.hook import FlinkCloudHook
-from airflow_provider_flinkcloud.base.tasks import FlinkJobTask, check_input
 from airflow_provider_flinkcloud.clients.alibaba import PLATFORM, RealtimeComputeClient
 from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobSpecError
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Savepoint
@@ -31,7 +31,6 @@ from airflow_provider_flinkcloud.models.alibaba import (
     BlinkInstance,
     BlinkJob,
     RealtimeComputeStartSpec,
-    blink_name,
 )
 from airflow_provider_flinkcloud.registry import ALIBABA
 
@@ -41,23 +40,6 @@ log = logging.getLogger(__name__)
 class BlinkJobNotStartableError(JobSpecError, AirflowFailException):
     """The job exists but cannot be started as it is (not committed, of an unknown type): a retry of the
     task cannot change that, the user has to, in the Blink console."""
-
-
-def check_job_names(project_name: Any, job_name: Any) -> None:
-    """When a task is constructed: the project and job names, unless templated (checked at run time)."""
-    check_input(blink_name, project_name, "project_name")
-    check_input(blink_name, job_name, "job_name")
-
-
-def checked_job_names(task: FlinkJobTask[Any], project_name: Any, job_name: Any) -> tuple[str, str]:
-    """When the task runs (after templating), before its first request."""
-    return task.checked(blink_name, project_name, "project_name"), task.checked(
-        blink_name, job_name, "job_name"
-    )
-
-
-def instance_ref(project_name: str, job_name: str, instance_id: str) -> JobRef:
-    return {"project_name": project_name, "job_name": job_name, "instance_id": instance_id}
 
 
 def started_order(instance: BlinkInstance) -> tuple[float, int]:

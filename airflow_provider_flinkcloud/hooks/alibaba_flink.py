@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from airflow_provider_flinkcloud.arguments.alibaba_flink import STOP_STRATEGIES, namespace_name, ververica_id
 from airflow_provider_flinkcloud.base.hook import FlinkCloudHook
 from airflow_provider_flinkcloud.clients.alibaba_flink import (
     LIST_PAGE_SIZE,
@@ -38,14 +39,11 @@ from airflow_provider_flinkcloud.links.alibaba_flink import alibaba_flink_consol
 from airflow_provider_flinkcloud.models.alibaba_flink import (
     ACTIVE_JOB_STATES,
     JOB_STATES,
-    STOP_STRATEGIES,
     AlibabaFlinkDeployment,
     DeploymentRecord,
     JobRecord,
     RestoreStrategy,
     SavepointRecord,
-    namespace_name,
-    ververica_id,
 )
 from airflow_provider_flinkcloud.registry import ALIBABA_FLINK
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from airflow_provider_flinkcloud.arguments.volcengine import volcengine_id
 from airflow_provider_flinkcloud.base.hook import FlinkCloudHook, recall_id, remember_id
 from airflow_provider_flinkcloud.clients.volcengine import (
     LIST_PAGE_SIZE,
@@ -34,7 +35,6 @@ from airflow_provider_flinkcloud.models.volcengine import (
     SavepointInfo,
     StartApplicationInstanceRequest,
     VolcengineFlinkStartSpec,
-    volcengine_id,
 )
 from airflow_provider_flinkcloud.registry import VOLCENGINE
 

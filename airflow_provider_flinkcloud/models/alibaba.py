@@ -8,11 +8,11 @@ Alibaba's OpenAPI metadata for foas 2018-11-11 (https://api.aliyun.com/api/foas/
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from airflow_provider_flinkcloud.arguments.alibaba import blink_name
 from airflow_provider_flinkcloud.core.models import FlinkCloudModel
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 
@@ -42,40 +42,6 @@ INSTANCE_STATES = StateTable(
 ACTIVE_ACTUAL_STATES = ("WAITING", "RUNNING", "PAUSED")
 # ModifyInstanceState's target for a stop (https://api.aliyun.com/api/foas/2018-11-11/ModifyInstanceState).
 STOPPED_EXPECT_STATE = "TERMINATED"
-
-INT64_MAX = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}")
-# A name goes into the URL path: no separators, no dot segments, no control characters. Blink documents
-# no stricter rule that could be found, and the console allows non-ASCII job names.
-_FORBIDDEN_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f?#]")
-MAX_NAME_LENGTH = 256
-
-
-def blink_instance_id(value: Any, field: str) -> str:
-    """An instance id: int64 on the API (``Id``, StartJob's ``instanceId``). ``-1`` ("the current
-    instance") is refused: it may name another instance at each poll."""
-    text: str | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip()
-    if text is None or not _DIGITS.fullmatch(text) or not 0 < int(text) <= INT64_MAX:
-        raise ValueError(f"{field}: must be a Blink instance id (a positive int64, as digits), got {value!r}")
-    return text
-
-
-def blink_name(value: Any, field: str) -> str:
-    """A project or job name as it goes into the URL path."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{field}: must be a non-empty name, got {value!r}")
-    name = value.strip()
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"{field}: must be at most {MAX_NAME_LENGTH} characters, got {len(name)}")
-    if _FORBIDDEN_IN_NAME.search(name) or name in (".", ".."):
-        raise ValueError(
-            f"{field}: must not contain '/', '\\', '?', '#' or control characters, got {value!r}"
-        )
-    return name
 
 
 def _parameters_object(value: Any) -> dict[str, Any] | None:

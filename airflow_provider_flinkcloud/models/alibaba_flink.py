@@ -7,12 +7,12 @@ https://www.alibabacloud.com/help/en/flink/developer-reference/api-ververica-202
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from airflow_provider_flinkcloud.arguments.alibaba_flink import ververica_id
 from airflow_provider_flinkcloud.core.models import FlinkCloudModel
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 
@@ -37,32 +37,6 @@ ArtifactKind = Literal["SQLSCRIPT", "JAR", "PYTHON", "CDCYAML"]
 RestoreKind = Literal["NONE", "LATEST_SAVEPOINT", "FROM_SAVEPOINT", "LATEST_STATE"]
 StopStrategy = Literal["NONE", "STOP_WITH_SAVEPOINT", "STOP_WITH_DRAIN"]
 RESTORE_KINDS: tuple[str, ...] = ("NONE", "LATEST_SAVEPOINT", "FROM_SAVEPOINT", "LATEST_STATE")
-STOP_STRATEGIES: tuple[str, ...] = ("NONE", "STOP_WITH_SAVEPOINT", "STOP_WITH_DRAIN")
-
-# Deployment, job and savepoint ids are UUIDs in every example of the API reference.
-_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-# A namespace is a Kubernetes-style name (``default-namespace``, ``<workspace>-default``).
-_NAMESPACE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-
-
-def ververica_id(value: Any, field: str) -> str:
-    """A deployment, job or savepoint id (a UUID), checked before it goes into a URL path."""
-    text = value.strip() if isinstance(value, str) else None
-    if not text or not _ID.fullmatch(text):
-        raise ValueError(
-            f"{field}: must be a UUID such as 58718c99-3b29-4c5e-93bb-c9fc4ec6a1b2, got {value!r}"
-        )
-    return text
-
-
-def namespace_name(value: Any, field: str = "namespace") -> str:
-    text = value.strip() if isinstance(value, str) else None
-    if not text or not _NAMESPACE.fullmatch(text):
-        raise ValueError(
-            f"{field}: must be a namespace name (lower-case letters, digits and '-', e.g. "
-            f"default-namespace), got {value!r}"
-        )
-    return text
 
 
 class _Spec(FlinkCloudModel):

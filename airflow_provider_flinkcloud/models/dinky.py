@@ -9,12 +9,12 @@ documented at https://www.dinky.org.cn/docs/next/openapi/openapi_overview.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
+from airflow_provider_flinkcloud.arguments.dinky import dinky_id
 from airflow_provider_flinkcloud.core.models import FlinkCloudModel
 from airflow_provider_flinkcloud.core.states import JobState, StateTable
 
@@ -79,22 +79,6 @@ CODE_NAMES = {
 # Result.time and the JobInstance times: hutool DateTime / @JsonFormat "yyyy-MM-dd HH:mm:ss", in the
 # server's time zone (both come from the same clock, so their difference is exact).
 DINKY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-_DIGITS = re.compile(r"[0-9]+")
-# Task and job-instance ids are Java Integers.
-INT32_MAX = 2**31 - 1
-
-
-def dinky_id(value: Any, field: str) -> int:
-    """A Dinky task or job-instance id: a positive Java Integer, given as a number or as its digits."""
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        number = int(value.strip())
-    if number is None or not 0 < number <= INT32_MAX:
-        raise ValueError(f"{field}: Dinky ids are positive integers (at most {INT32_MAX}), got {value!r}")
-    return number
 
 
 def parse_dinky_time(value: str | None) -> datetime | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -38,21 +37,6 @@ INSTANCE_STATES = StateTable(
 # Listed in the order an instance moves through them: one that turns RUNNING between the two list
 # calls is still seen (in the second), never missed by both.
 ACTIVE_INSTANCE_STATES: tuple[InstanceStateName, ...] = ("STARTING", "RUNNING")
-
-INT64_MAX = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}")
-
-
-def volcengine_id(value: Any, field: str) -> str:
-    """An application or instance id: the API types them int64 and sends them as digit strings."""
-    text: str | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip()
-    if text is None or not _DIGITS.fullmatch(text) or not 0 < int(text) <= INT64_MAX:
-        raise ValueError(f"{field}: must be a Volcengine id (a positive int64, as digits), got {value!r}")
-    return text
 
 
 class _Spec(FlinkCloudModel):

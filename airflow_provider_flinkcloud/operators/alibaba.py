@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
-from airflow_provider_flinkcloud.base.tasks import check_input
-from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.alibaba import (
-    RealtimeComputeHook,
+from airflow_provider_flinkcloud.arguments.alibaba import (
     check_job_names,
     checked_job_names,
     instance_ref,
+    optional_blink_instance_id,
 )
-from airflow_provider_flinkcloud.models.alibaba import blink_instance_id
+from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
+from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.registry import ALIBABA
+
+if TYPE_CHECKING:
+    from airflow_provider_flinkcloud.core.jobs import JobRef
+    from airflow_provider_flinkcloud.hooks.alibaba import RealtimeComputeHook  # noqa: F401 (named in the generic base)
 
 
-def _optional_instance_id(value: Any, name: str) -> str | None:
-    return None if value is None or value == "" else blink_instance_id(value, name)
-
-
-class RealtimeComputeStartJobOperator(FlinkJobStartOperator[RealtimeComputeHook]):
+class RealtimeComputeStartJobOperator(FlinkJobStartOperator["RealtimeComputeHook"]):
     """Start an instance of a committed Blink job (``StartJob``) and watch it.
 
     :param project_name: the Blink project.
@@ -36,7 +35,7 @@ class RealtimeComputeStartJobOperator(FlinkJobStartOperator[RealtimeComputeHook]
     ``{"platform", "project_name", "job_name", "instance_id", "state", "native_state", "console_url"}``.
     """
 
-    hook_class = RealtimeComputeHook
+    platform = ALIBABA
     template_fields = ("project_name", "job_name", "parameters")
     template_fields_renderers = {"parameters": "json"}
 
@@ -58,7 +57,7 @@ class RealtimeComputeStartJobOperator(FlinkJobStartOperator[RealtimeComputeHook]
         return {"project_name": self.project_name, "job_name": self.job_name, "parameters": self.parameters}
 
 
-class RealtimeComputeStopInstanceOperator(FlinkJobStopOperator[RealtimeComputeHook]):
+class RealtimeComputeStopInstanceOperator(FlinkJobStopOperator["RealtimeComputeHook"]):
     """Stop a Blink job instance (``ModifyInstanceState`` to ``TERMINATED``) and wait until it has stopped.
 
     Give ``instance_id``, or leave it out to stop whatever instance of the job is live. With
@@ -66,7 +65,7 @@ class RealtimeComputeStopInstanceOperator(FlinkJobStopOperator[RealtimeComputeHo
     3.5.0). Stopping an instance that is not running is a no-op that says so.
     """
 
-    hook_class = RealtimeComputeHook
+    platform = ALIBABA
     template_fields = ("project_name", "job_name", "instance_id")
 
     def __init__(
@@ -79,7 +78,7 @@ class RealtimeComputeStopInstanceOperator(FlinkJobStopOperator[RealtimeComputeHo
         **kwargs: Any,
     ) -> None:
         check_job_names(project_name, job_name)
-        check_input(_optional_instance_id, instance_id, "instance_id")
+        check_input(optional_blink_instance_id, instance_id, "instance_id")
         if trigger_checkpoint is not None:
             kwargs["savepoint"] = trigger_checkpoint
         super().__init__(**kwargs)
@@ -90,7 +89,7 @@ class RealtimeComputeStopInstanceOperator(FlinkJobStopOperator[RealtimeComputeHo
     def job_refs(self) -> list[JobRef]:
         # Checked after templating and before the first request.
         project_name, job_name = checked_job_names(self, self.project_name, self.job_name)
-        instance_id = self.checked(_optional_instance_id, self.instance_id, "instance_id")
+        instance_id = self.checked(optional_blink_instance_id, self.instance_id, "instance_id")
         if instance_id:
             return [instance_ref(project_name, job_name, instance_id)]
         active = self.hook.active_instance(project_name, job_name)

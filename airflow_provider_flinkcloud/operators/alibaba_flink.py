@@ -6,40 +6,30 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flinkcloud.arguments.alibaba_flink import (
+    optional_namespace_name,
+    optional_ververica_id,
+    stop_strategy_name,
+)
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
-from airflow_provider_flinkcloud.base.tasks import check_input
-from airflow_provider_flinkcloud.core.errors import JobSpecError
-from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.alibaba_flink import AlibabaFlinkHook, DeploymentUnit
-from airflow_provider_flinkcloud.models.alibaba_flink import (
-    STOP_STRATEGIES,
-    AlibabaFlinkDeployment,
-    RestoreStrategy,
-    ververica_id,
-)
-from airflow_provider_flinkcloud.sensors.alibaba_flink import _optional_namespace
+from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.registry import ALIBABA_FLINK
 
 if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.compat import Context
-
-
-def _optional_id(value: Any, name: str) -> str | None:
-    return None if value in (None, "") else ververica_id(value, name)
-
-
-def _stop_strategy(value: Any, name: str) -> str:
-    text = str(value).strip().upper() if isinstance(value, str) else value
-    if text not in STOP_STRATEGIES:
-        raise ValueError(f"{name}: must be one of {', '.join(STOP_STRATEGIES)}, got {value!r}")
-    return str(text)
+    from airflow_provider_flinkcloud.core.jobs import JobRef
+    from airflow_provider_flinkcloud.hooks.alibaba_flink import AlibabaFlinkHook, DeploymentUnit
+    from airflow_provider_flinkcloud.models.alibaba_flink import AlibabaFlinkDeployment, RestoreStrategy
 
 
 def _restore_body(restore: Any) -> Any:
+    from airflow_provider_flinkcloud.models.alibaba_flink import RestoreStrategy
+
     return restore.body() if isinstance(restore, RestoreStrategy) else restore
 
 
-class AlibabaFlinkDeploymentOperator(FlinkJobStartOperator[AlibabaFlinkHook]):
+class AlibabaFlinkDeploymentOperator(FlinkJobStartOperator["AlibabaFlinkHook"]):
     """Create a deployment, or update the one of the same name (never a duplicate), then start it.
 
     :param deployment: the ``Deployment`` body of CreateDeployment as a dict (the API's camelCase keys
@@ -64,7 +54,7 @@ class AlibabaFlinkDeploymentOperator(FlinkJobStartOperator[AlibabaFlinkHook]):
     "console_url"}``.
     """
 
-    hook_class = AlibabaFlinkHook
+    platform = ALIBABA_FLINK
     template_fields = ("deployment", "namespace", "restore_strategy")
     template_fields_renderers = {"deployment": "json", "restore_strategy": "json"}
 
@@ -77,7 +67,7 @@ class AlibabaFlinkDeploymentOperator(FlinkJobStartOperator[AlibabaFlinkHook]):
         restore_strategy: str | dict[str, Any] | RestoreStrategy | None = None,
         **kwargs: Any,
     ) -> None:
-        check_input(_optional_namespace, namespace, "namespace")
+        check_input(optional_namespace_name, namespace, "namespace")
         super().__init__(**kwargs)
         self.deployment = deployment
         self.start = start
@@ -110,7 +100,7 @@ class AlibabaFlinkDeploymentOperator(FlinkJobStartOperator[AlibabaFlinkHook]):
         }
 
 
-class AlibabaFlinkStartJobOperator(FlinkJobStartOperator[AlibabaFlinkHook]):
+class AlibabaFlinkStartJobOperator(FlinkJobStartOperator["AlibabaFlinkHook"]):
     """Start a job of an existing deployment (``StartJobWithParams``) and wait for it.
 
     :param deployment_id: the deployment's id; or
@@ -122,7 +112,7 @@ class AlibabaFlinkStartJobOperator(FlinkJobStartOperator[AlibabaFlinkHook]):
     tells). ``if_running``, the other arguments and the result are as for the deployment operator.
     """
 
-    hook_class = AlibabaFlinkHook
+    platform = ALIBABA_FLINK
     template_fields = ("deployment_id", "deployment_name", "namespace", "restore_strategy")
     template_fields_renderers = {"restore_strategy": "json"}
 
@@ -137,8 +127,8 @@ class AlibabaFlinkStartJobOperator(FlinkJobStartOperator[AlibabaFlinkHook]):
     ) -> None:
         if not deployment_id and not deployment_name:
             raise ValueError("deployment_id / deployment_name: give one of them")
-        check_input(_optional_id, deployment_id, "deployment_id")
-        check_input(_optional_namespace, namespace, "namespace")
+        check_input(optional_ververica_id, deployment_id, "deployment_id")
+        check_input(optional_namespace_name, namespace, "namespace")
         super().__init__(**kwargs)
         self.deployment_id = deployment_id
         self.deployment_name = deployment_name
@@ -154,7 +144,7 @@ class AlibabaFlinkStartJobOperator(FlinkJobStartOperator[AlibabaFlinkHook]):
         }
 
 
-class AlibabaFlinkStopJobOperator(FlinkJobStopOperator[AlibabaFlinkHook]):
+class AlibabaFlinkStopJobOperator(FlinkJobStopOperator["AlibabaFlinkHook"]):
     """Stop a job (``StopJob``) and wait until it is CANCELLED.
 
     :param job_id: the job to stop; or
@@ -168,7 +158,7 @@ class AlibabaFlinkStopJobOperator(FlinkJobStopOperator[AlibabaFlinkHook]):
     is a no-op that says so. Returns ``{"platform", "job_id", ..., "stopped", "state", "native_state"}``.
     """
 
-    hook_class = AlibabaFlinkHook
+    platform = ALIBABA_FLINK
     template_fields = ("job_id", "deployment_name", "namespace", "stop_strategy")
 
     def __init__(
@@ -182,9 +172,9 @@ class AlibabaFlinkStopJobOperator(FlinkJobStopOperator[AlibabaFlinkHook]):
     ) -> None:
         if not job_id and not deployment_name:
             raise ValueError("job_id / deployment_name: give one of them")
-        check_input(_optional_id, job_id, "job_id")
-        check_input(_optional_namespace, namespace, "namespace")
-        check_input(_stop_strategy, stop_strategy, "stop_strategy")
+        check_input(optional_ververica_id, job_id, "job_id")
+        check_input(optional_namespace_name, namespace, "namespace")
+        check_input(stop_strategy_name, stop_strategy, "stop_strategy")
         super().__init__(savepoint=stop_strategy != "NONE", **kwargs)
         self.job_id = job_id
         self.deployment_name = deployment_name
@@ -193,8 +183,8 @@ class AlibabaFlinkStopJobOperator(FlinkJobStopOperator[AlibabaFlinkHook]):
 
     @cached_property
     def hook(self) -> AlibabaFlinkHook:
-        strategy = self.checked(_stop_strategy, self.stop_strategy, "stop_strategy")
-        return AlibabaFlinkHook(conn_id=self.conn_id, stop_strategy=strategy)
+        strategy = self.checked(stop_strategy_name, self.stop_strategy, "stop_strategy")
+        return self.hook_class(conn_id=self.conn_id, stop_strategy=strategy)
 
     def execute(self, context: Context) -> dict[str, Any]:
         result = super().execute(context)
@@ -213,13 +203,16 @@ class AlibabaFlinkStopJobOperator(FlinkJobStopOperator[AlibabaFlinkHook]):
         namespace = self.checked(
             lambda value, _name: self.hook.namespace_of(value), self.namespace, "namespace"
         )
-        job_id = self.checked(_optional_id, self.job_id, "job_id")
+        job_id = self.checked(optional_ververica_id, self.job_id, "job_id")
         if job_id:
             return [{"job_id": job_id, "namespace": namespace}]
         if not self.deployment_name:
             raise AirflowFailException(
                 f"{self.task_id}: job_id / deployment_name: give one of them (both rendered empty)"
             )
+        from airflow_provider_flinkcloud.core.errors import JobSpecError
+        from airflow_provider_flinkcloud.hooks.alibaba_flink import DeploymentUnit
+
         unit = DeploymentUnit(namespace, deployment_name=str(self.deployment_name))
         try:
             active = self.hook.find_active(unit)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flinkcloud.arguments.dinky import dinky_id, dinky_savepoint_type
 from airflow_provider_flinkcloud.base.compat import AirflowFailException, BaseOperator
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
-from airflow_provider_flinkcloud.base.tasks import FlinkJobTask, check_input
-from airflow_provider_flinkcloud.clients.dinky import SAVEPOINT_TYPES
-from airflow_provider_flinkcloud.core.errors import JobSpecError
-from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.dinky import DinkyHook
-from airflow_provider_flinkcloud.models.dinky import dinky_id
+from airflow_provider_flinkcloud.base.tasks import FlinkJobTask
+from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.registry import DINKY
 
 if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.compat import Context
+    from airflow_provider_flinkcloud.core.jobs import JobRef
+    from airflow_provider_flinkcloud.hooks.dinky import DinkyHook  # noqa: F401 (named in the generic base)
 
 
-class DinkySubmitTaskOperator(FlinkJobStartOperator[DinkyHook]):
+class DinkySubmitTaskOperator(FlinkJobStartOperator["DinkyHook"]):
     """Submit a Dinky task (``POST /openapi/submitTask``) and watch its job instance.
 
     :param dinky_task_id: the Dinky task's id (Airflow's own ``task_id`` names this Airflow task).
@@ -35,7 +35,7 @@ class DinkySubmitTaskOperator(FlinkJobStartOperator[DinkyHook]):
     ``{"platform", "dinky_task_id", "job_instance_id", "jid", "state", "native_state", "console_url"}``.
     """
 
-    hook_class = DinkyHook
+    platform = DINKY
     template_fields = ("dinky_task_id", "variables", "savepoint_path")
     template_fields_renderers = {"variables": "json"}
 
@@ -70,7 +70,7 @@ class DinkySubmitTaskOperator(FlinkJobStartOperator[DinkyHook]):
         return self.watch(refs, wait_for, deadline)
 
 
-class DinkyCancelJobOperator(FlinkJobStopOperator[DinkyHook]):
+class DinkyCancelJobOperator(FlinkJobStopOperator["DinkyHook"]):
     """Cancel the job of a Dinky task (its newest job instance) and wait until it has stopped.
 
     :param dinky_task_id: the Dinky task whose job to cancel. A job that is not running is reported,
@@ -82,7 +82,7 @@ class DinkyCancelJobOperator(FlinkJobStopOperator[DinkyHook]):
     "dinky_task_id", "job_instance_id", "stopped", "state", "native_state", ...}``.
     """
 
-    hook_class = DinkyHook
+    platform = DINKY
     template_fields = ("dinky_task_id",)
 
     def __init__(self, *, dinky_task_id: int | str, with_savepoint: bool = False, **kwargs: Any) -> None:
@@ -96,7 +96,7 @@ class DinkyCancelJobOperator(FlinkJobStopOperator[DinkyHook]):
         return [ref] if ref is not None else []
 
 
-class DinkySavepointOperator(FlinkJobTask[DinkyHook], BaseOperator):
+class DinkySavepointOperator(FlinkJobTask["DinkyHook"], BaseOperator):
     """Take a savepoint of a Dinky task's running job (``POST /openapi/savepoint``).
 
     :param dinky_task_id: the Dinky task.
@@ -107,7 +107,7 @@ class DinkySavepointOperator(FlinkJobTask[DinkyHook], BaseOperator):
     "native_state", "console_url"}``.
     """
 
-    hook_class = DinkyHook
+    platform = DINKY
     template_fields = ("dinky_task_id", "savepoint_type")
     ui_color = "#f2efe6"
 
@@ -120,12 +120,9 @@ class DinkySavepointOperator(FlinkJobTask[DinkyHook], BaseOperator):
         **kwargs: Any,
     ) -> None:
         check_input(dinky_id, dinky_task_id, "dinky_task_id")
-        if savepoint_type not in SAVEPOINT_TYPES:
-            raise ValueError(
-                f"savepoint_type: must be one of {', '.join(SAVEPOINT_TYPES)}, got {savepoint_type!r}"
-            )
+        check_input(dinky_savepoint_type, savepoint_type, "savepoint_type")
         super().__init__(**kwargs)
-        self.conn_id = conn_id or self.hook_class.default_conn_name
+        self.conn_id = conn_id or self.default_conn_id
         self.dinky_task_id = dinky_task_id
         self.savepoint_type = savepoint_type
         self.poll_interval = 10.0
@@ -141,6 +138,8 @@ class DinkySavepointOperator(FlinkJobTask[DinkyHook], BaseOperator):
                 f"{self.task_id}: Dinky task {task_id} has no running job to savepoint{state}"
             )
         self.persist(context, [status.ref])
+        from airflow_provider_flinkcloud.core.errors import JobSpecError
+
         try:
             path = hook.savepoint(status.ref, self.savepoint_type)
         except JobSpecError as exc:

@@ -5,24 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_flinkcloud.arguments.huawei_dli import dli_job_ids
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
-from airflow_provider_flinkcloud.base.tasks import check_input
-from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
-from airflow_provider_flinkcloud.models.huawei_dli import (
-    DliJarJobSpec,
-    DliSqlJobSpec,
-    JobKind,
-    dli_job_ids,
-)
+from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.registry import HUAWEI_DLI
 
 if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.compat import Context
+    from airflow_provider_flinkcloud.core.jobs import JobRef
+    from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook  # noqa: F401 (named in the generic base)
+    from airflow_provider_flinkcloud.models.huawei_dli import DliJarJobSpec, DliSqlJobSpec, JobKind
 
 
-class _DliStartOperator(FlinkJobStartOperator[DliFlinkHook]):
-    hook_class = DliFlinkHook
+class _DliStartOperator(FlinkJobStartOperator["DliFlinkHook"]):
+    platform = HUAWEI_DLI
 
 
 class _DliCreateJobOperator(_DliStartOperator):
@@ -163,7 +160,7 @@ class DliFlinkRunJobsOperator(_DliStartOperator):
         return {"kind": "jobs", "job_ids": self.job_ids, "resume_savepoint": self.resume_savepoint}
 
 
-class DliFlinkStopJobsOperator(FlinkJobStopOperator[DliFlinkHook]):
+class DliFlinkStopJobsOperator(FlinkJobStopOperator["DliFlinkHook"]):
     """Stop DLI Flink jobs in one batch call (``/streaming/jobs/stop``) and wait until they have stopped.
 
     :param job_ids: the ids of the jobs to stop. Jobs that are not running are reported, not errors.
@@ -174,7 +171,7 @@ class DliFlinkStopJobsOperator(FlinkJobStopOperator[DliFlinkHook]):
     ``{"platform": "huawei_dli", "jobs": [{"job_id", "stopped", "state", "native_state", ...}]}``.
     """
 
-    hook_class = DliFlinkHook
+    platform = HUAWEI_DLI
     multi_job = True
     template_fields = ("job_ids",)
 

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flinkcloud.arguments.volcengine import optional_volcengine_id
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
-from airflow_provider_flinkcloud.base.tasks import check_input
-from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
-from airflow_provider_flinkcloud.models.volcengine import (
-    RestoreStrategy,
-    VolcengineFlinkApp,
-    volcengine_id,
-)
+from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.registry import VOLCENGINE
+
+if TYPE_CHECKING:
+    from airflow_provider_flinkcloud.core.jobs import JobRef
+    from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook  # noqa: F401 (named in the generic base)
+    from airflow_provider_flinkcloud.models.volcengine import RestoreStrategy, VolcengineFlinkApp
 
 
-def _optional_id(value: Any, name: str) -> str | None:
-    return None if value is None or value == "" else volcengine_id(value, name)
-
-
-class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFlinkHook]):
+class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator["VolcengineFlinkHook"]):
     """Start an instance of a Volcengine Flink application (``StartApplicationInstance``) and watch it.
 
     :param app: the ``App`` object (dict with the platform's PascalCase keys, snake_case, or a
@@ -38,7 +34,7 @@ class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFl
     ``{"platform", "instance_id", "application_id", "project_id", "state", "native_state", "console_url"}``.
     """
 
-    hook_class = VolcengineFlinkHook
+    platform = VOLCENGINE
     template_fields = ("app", "application_id", "restore_strategy")
     template_fields_renderers = {"app": "json", "restore_strategy": "json"}
 
@@ -50,20 +46,22 @@ class VolcengineFlinkStartApplicationOperator(FlinkJobStartOperator[VolcengineFl
         restore_strategy: str | dict[str, Any] | RestoreStrategy | None = None,
         **kwargs: Any,
     ) -> None:
-        check_input(_optional_id, application_id, "application_id")
+        check_input(optional_volcengine_id, application_id, "application_id")
         super().__init__(**kwargs)
         self.app = app
         self.application_id = application_id
         self.restore_strategy = restore_strategy
 
     def job_spec(self) -> dict[str, Any]:
+        from airflow_provider_flinkcloud.models.volcengine import RestoreStrategy
+
         restore = self.restore_strategy
         if isinstance(restore, RestoreStrategy):
             restore = restore.body()
         return {"application_id": self.application_id, "app": self.app, "restore_strategy": restore}
 
 
-class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator[VolcengineFlinkHook]):
+class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator["VolcengineFlinkHook"]):
     """Stop a Volcengine Flink instance (``CancelApplicationInstance``) and wait until it has stopped.
 
     Give ``instance_id``, or ``application_id`` to stop whatever instance of that application is
@@ -71,7 +69,7 @@ class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator[VolcengineFlink
     is not running is a no-op that says so.
     """
 
-    hook_class = VolcengineFlinkHook
+    platform = VOLCENGINE
     template_fields = ("instance_id", "application_id", "project_id")
 
     def __init__(
@@ -84,18 +82,18 @@ class VolcengineFlinkCancelInstanceOperator(FlinkJobStopOperator[VolcengineFlink
     ) -> None:
         if not instance_id and not application_id:
             raise ValueError("instance_id / application_id: give one of them")
-        check_input(_optional_id, instance_id, "instance_id")
-        check_input(_optional_id, application_id, "application_id")
+        check_input(optional_volcengine_id, instance_id, "instance_id")
+        check_input(optional_volcengine_id, application_id, "application_id")
         super().__init__(**kwargs)
         self.instance_id = instance_id
         self.application_id = application_id
         self.project_id = project_id
 
     def job_refs(self) -> list[JobRef]:
-        instance_id = self.checked(_optional_id, self.instance_id, "instance_id")
+        instance_id = self.checked(optional_volcengine_id, self.instance_id, "instance_id")
         if instance_id:
             return [{"instance_id": instance_id}]
-        application_id = self.checked(_optional_id, self.application_id, "application_id")
+        application_id = self.checked(optional_volcengine_id, self.application_id, "application_id")
         if not application_id:
             raise AirflowFailException(
                 f"{self.task_id}: instance_id / application_id: give one of them (both rendered empty)"

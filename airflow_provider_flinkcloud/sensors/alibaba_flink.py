@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flinkcloud.arguments.alibaba_flink import optional_namespace_name, ververica_id
 from airflow_provider_flinkcloud.base.sensors import FlinkJobSensor
-from airflow_provider_flinkcloud.base.tasks import check_input
-from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.alibaba_flink import AlibabaFlinkHook
-from airflow_provider_flinkcloud.models.alibaba_flink import namespace_name, ververica_id
+from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.registry import ALIBABA_FLINK
+
+if TYPE_CHECKING:
+    from airflow_provider_flinkcloud.core.jobs import JobRef
+    from airflow_provider_flinkcloud.hooks.alibaba_flink import AlibabaFlinkHook  # noqa: F401 (named in the generic base)
 
 
-def _optional_namespace(value: Any, name: str) -> str | None:
-    return None if value in (None, "") else namespace_name(value, name)
-
-
-class AlibabaFlinkJobSensor(FlinkJobSensor[AlibabaFlinkHook]):
+class AlibabaFlinkJobSensor(FlinkJobSensor["AlibabaFlinkHook"]):
     """Succeeds when the job reaches one of ``target_states`` (default ``{"SUCCESS"}``: ``FINISHED``).
 
     :param job_id: the job (a run of a deployment), e.g. the ``job_id`` a start task returned.
@@ -25,12 +24,12 @@ class AlibabaFlinkJobSensor(FlinkJobSensor[AlibabaFlinkHook]):
     ``status.failure.message``. ``deferrable=True`` waits in the triggerer.
     """
 
-    hook_class = AlibabaFlinkHook
+    platform = ALIBABA_FLINK
     template_fields = ("job_id", "namespace")
 
     def __init__(self, *, job_id: str, namespace: str | None = None, **kwargs: Any) -> None:
         check_input(ververica_id, job_id, "job_id")
-        check_input(_optional_namespace, namespace, "namespace")
+        check_input(optional_namespace_name, namespace, "namespace")
         super().__init__(**kwargs)
         self.job_id = job_id
         self.namespace = namespace

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flinkcloud.arguments.dinky import dinky_id
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.sensors import FlinkJobSensor
-from airflow_provider_flinkcloud.base.tasks import check_input
-from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.dinky import DinkyHook
-from airflow_provider_flinkcloud.models.dinky import dinky_id
+from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.registry import DINKY
+
+if TYPE_CHECKING:
+    from airflow_provider_flinkcloud.core.jobs import JobRef
+    from airflow_provider_flinkcloud.hooks.dinky import DinkyHook  # noqa: F401 (named in the generic base)
 
 
-class DinkyJobInstanceSensor(FlinkJobSensor[DinkyHook]):
+class DinkyJobInstanceSensor(FlinkJobSensor["DinkyHook"]):
     """Succeeds when the job instance reaches one of ``target_states`` (default ``{"SUCCESS"}``:
     FINISHED).
 
@@ -25,7 +28,7 @@ class DinkyJobInstanceSensor(FlinkJobSensor[DinkyHook]):
     connection sets ``fail_on_unknown`` false). ``deferrable=True`` waits in the triggerer.
     """
 
-    hook_class = DinkyHook
+    platform = DINKY
     template_fields = ("job_instance_id", "dinky_task_id")
 
     def __init__(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flinkcloud.arguments.huawei_dli import dli_job_id
 from airflow_provider_flinkcloud.base.sensors import FlinkJobSensor
-from airflow_provider_flinkcloud.base.tasks import check_input
-from airflow_provider_flinkcloud.core.jobs import JobRef
-from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
-from airflow_provider_flinkcloud.models.huawei_dli import dli_job_id
+from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.registry import HUAWEI_DLI
+
+if TYPE_CHECKING:
+    from airflow_provider_flinkcloud.core.jobs import JobRef
+    from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook  # noqa: F401 (named in the generic base)
 
 
-class DliFlinkJobSensor(FlinkJobSensor[DliFlinkHook]):
+class DliFlinkJobSensor(FlinkJobSensor["DliFlinkHook"]):
     """Succeeds when the job reaches one of ``target_states`` (default ``{"SUCCESS"}``: ``job_finish``).
 
     Any other terminal state (``job_submit_fail``, ``job_running_exception``, ``job_arrearage_stopped``,
@@ -19,7 +22,7 @@ class DliFlinkJobSensor(FlinkJobSensor[DliFlinkHook]):
     waits in the triggerer.
     """
 
-    hook_class = DliFlinkHook
+    platform = HUAWEI_DLI
     template_fields = ("job_id",)
 
     def __init__(self, *, job_id: int | str, **kwargs: Any) -> None:

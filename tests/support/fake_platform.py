@@ -199,8 +199,11 @@ class FakeTrigger(FlinkJobTrigger[FakeHook]):
     hook_class = FakeHook
 
 
+# The tasks name the registry entry; they load FakeHook from it when they run.
+
+
 class FakeStartOperator(FlinkJobStartOperator[FakeHook]):
-    hook_class = FakeHook
+    platform = FAKE
     template_fields = ("spec",)
 
     def __init__(self, *, spec: dict[str, Any], **kwargs: Any) -> None:
@@ -212,7 +215,7 @@ class FakeStartOperator(FlinkJobStartOperator[FakeHook]):
 
 
 class FakeStopOperator(FlinkJobStopOperator[FakeHook]):
-    hook_class = FakeHook
+    platform = FAKE
 
     def __init__(self, *, job_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -223,7 +226,7 @@ class FakeStopOperator(FlinkJobStopOperator[FakeHook]):
 
 
 class FakeSensor(FlinkJobSensor[FakeHook]):
-    hook_class = FakeHook
+    platform = FAKE
 
     def __init__(self, *, job_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -43,7 +43,7 @@ def test_every_task_of_a_platform_uses_its_hook(spec: PlatformSpec) -> None:
     ]
     assert tasks
     for cls in tasks:
-        assert cls.hook_class.platform is spec, cls
+        assert cls.platform is spec, cls
         assert cls.template_fields[0] == "conn_id", cls
         assert [type(link).__name__ for link in cls.operator_extra_links] == [spec.console_link], cls
 

@@ -29,6 +29,7 @@ from airflow_provider_flinkcloud.core.transport import RetryPolicy
 from airflow_provider_flinkcloud.core.watch import WatchError
 from support.fake_platform import (
     CLOUD,
+    FAKE,
     FakeClient,
     FakeHook,
     FakeSensor,
@@ -249,11 +250,16 @@ def test_the_console_link_comes_from_the_registry_entry() -> None:
     assert [type(link).__name__ for link in FakeStartOperator.operator_extra_links] == ["FakeLink"]
 
 
-def test_a_hook_class_that_is_no_hook_is_refused() -> None:
-    with pytest.raises(TypeError, match="must be a FlinkCloudHook"):
+def test_a_platform_that_is_no_registry_entry_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"platform must be a registry entry \(PlatformSpec\)"):
 
         class Broken(FlinkJobStartOperator[Any]):
-            hook_class = dict  # type: ignore[assignment]
+            platform = "volcengine"  # type: ignore[assignment]
+
+
+def test_a_task_loads_its_hook_from_its_registry_entry() -> None:
+    task = FakeSensor(task_id="watch", job_id="1")
+    assert task.hook_class is FakeHook and task.conn_id == FAKE.default_conn_id
 
 
 def test_a_trigger_the_registry_does_not_name_is_refused() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_flinkcloud.base.tasks import as_seconds, is_template
+from airflow_provider_flinkcloud.core.arguments import as_seconds, is_template
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_flinkcloud.arguments.alibaba import blink_instance_id, blink_name
 from airflow_provider_flinkcloud.core.errors import JobSpecError
 from airflow_provider_flinkcloud.core.states import JobState
 from airflow_provider_flinkcloud.core.validation import validate_model
@@ -14,8 +15,6 @@ from airflow_provider_flinkcloud.models.alibaba import (
     ListInstanceResult,
     RealtimeComputeStartSpec,
     StartJobResult,
-    blink_instance_id,
-    blink_name,
 )
 
 

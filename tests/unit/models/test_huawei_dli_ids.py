@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_flinkcloud.arguments.huawei_dli import dli_job_id, dli_job_ids
 from airflow_provider_flinkcloud.core.errors import JobSpecError
 from airflow_provider_flinkcloud.hooks.huawei_dli import DliFlinkHook
-from airflow_provider_flinkcloud.models.huawei_dli import dli_job_id, dli_job_ids
 
 
 @pytest.mark.parametrize(("value", "job_id"), [(101, 101), ("101", 101), (" 7 ", 7), (2**63 - 1, 2**63 - 1)])

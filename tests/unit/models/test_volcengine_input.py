@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_flinkcloud.arguments.volcengine import volcengine_id
 from airflow_provider_flinkcloud.core.errors import JobSpecError
 from airflow_provider_flinkcloud.core.validation import validate_model
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
-from airflow_provider_flinkcloud.models.volcengine import VolcengineFlinkApp, volcengine_id
+from airflow_provider_flinkcloud.models.volcengine import VolcengineFlinkApp
 
 # The shape of the ids the platform (and the emulator) mints: 19 digits.
 INSTANCE_ID = "1840123456789012345"
