@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flinkcloud.core.arguments import check_input, positive_integer
+from airflow_provider_flinkcloud.core.arguments import INT64_MAX, check_input, positive_integer
 
 if TYPE_CHECKING:
     from airflow_provider_flinkcloud.base.tasks import FlinkJobTask
     from airflow_provider_flinkcloud.core.jobs import JobRef
-
-INT64_MAX = 2**63 - 1
 # A name goes into the URL path: no separators, no dot segments, no control characters. Blink documents
 # no stricter rule that could be found, and the console allows non-ASCII job names.
 _FORBIDDEN_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f?#]")

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_flinkcloud.core.arguments import positive_integer
+from airflow_provider_flinkcloud.core.arguments import INT32_MAX, positive_integer
 
 # Savepoint types of POST /openapi/savepoint (SavePointType: trigger, dispose, stop, cancel).
 SAVEPOINT_TYPES = ("trigger", "stop", "cancel")
-
-# Task and job-instance ids are Java Integers.
-INT32_MAX = 2**31 - 1
 
 
 def dinky_id(value: Any, field: str) -> int:

@@ -6,9 +6,7 @@ import ast
 import json
 from typing import Any
 
-from airflow_provider_flinkcloud.core.arguments import positive_integer
-
-INT64_MAX = 2**63 - 1
+from airflow_provider_flinkcloud.core.arguments import INT64_MAX, positive_integer
 
 
 def dli_job_id(value: Any, field: str = "job_id") -> int:

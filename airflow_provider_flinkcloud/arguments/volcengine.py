@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_flinkcloud.core.arguments import positive_integer
-
-INT64_MAX = 2**63 - 1
+from airflow_provider_flinkcloud.core.arguments import INT64_MAX, positive_integer
 
 
 def volcengine_id(value: Any, field: str) -> str:

@@ -14,8 +14,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Digits of an id as text; at most 20, so that int() is never asked to convert a huge string.
-_DIGITS = re.compile(r"[0-9]{1,20}")
+# The largest ids the platforms' APIs type: int64 and Java Integer.
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def as_seconds(value: float | timedelta | None, name: str) -> float | None:
@@ -69,8 +71,11 @@ def positive_integer(value: Any, maximum: int) -> int | None:
     """
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        number = int(value.strip())
+    elif isinstance(value, str) and _DIGITS.fullmatch(text := value.strip()):
+        # No more digits than the maximum has, so int() never converts a huge string.
+        if len(text) > len(str(maximum)):
+            return None
+        number = int(text)
     else:
         return None
     return number if 0 < number <= maximum else None
