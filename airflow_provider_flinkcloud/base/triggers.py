@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Generic
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flinkcloud.base.tasks import HookT
 from airflow_provider_flinkcloud.core.errors import JobSpecError
-from airflow_provider_flinkcloud.core.jobs import JobRef, describe_targets, judge
+from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Verdict, describe_targets, verdict_for
 from airflow_provider_flinkcloud.core.states import parse_target_states
 from airflow_provider_flinkcloud.core.watch import JobWatch, Next, WatchEvent
 
@@ -77,10 +77,15 @@ class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
     def _hook(self) -> HookT:
         return self.hook_class(conn_id=self.conn_id)
 
+    def _judging(self) -> tuple[Callable[[JobStatus], Verdict], str]:
+        """How a status is judged, and the target states as the messages name them. (A helper, so that
+        the sleeping ``run`` holds no set of targets of its own, only the one ``verdict_for`` shares.)"""
+        targets = parse_target_states(self.target_states)
+        return verdict_for(targets), describe_targets(targets)
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
-        targets = parse_target_states(self.target_states)
-        awaited = describe_targets(targets)
+        verdict_of, awaited = self._judging()
         try:
             # The connection is read once, without blocking the event loop.
             client = await hook.async_client()
@@ -88,23 +93,26 @@ class FlinkJobTrigger(BaseTrigger, Generic[HookT]):
             report = WatchEvent(Next.ERROR, tuple(self.refs), awaited, {}, message=str(exc))
             yield TriggerEvent(report.to_dict())
             return
+        # What a trigger holds while it sleeps, a triggerer holds once per watched job, for months: the
+        # verdict and the class's logger are shared (the triggerer routes a line to its task's log by the
+        # context it runs in, not by the logger object), and each status call is built once, with no
+        # closure (the transport signs every attempt anew).
         watch = JobWatch(
             hook,
             self.refs,
-            lambda s: judge(s, targets),
+            verdict_of,
             awaited=awaited,
             poll_interval=self.poll_interval,
             deadline=self.deadline,
             error_window=client.settings.wait.poll_error_window,
             failing_since=self.failing_since,
-            log=self.log,
+            log=type(self).logger(),
             last_logged=self.last_logged,
         )
-        # Each job's status call is built once (keyed by the watch's own ref objects, which it polls
-        # with); the transport signs every attempt anew.
-        status_calls = {id(ref): hook.status_call(ref) for ref in watch.refs}
-        decision = await watch.wait_async(lambda ref: hook.acall(status_calls[id(ref)]))
-        self.last_logged = dict(watch.last_logged)
+        # One dict of what was logged, the watch's, not a copy beside it.
+        self.last_logged = watch.last_logged
+        # (map, not a comprehension, whose closure would keep ``hook`` in a cell for the trigger's life)
+        decision = await watch.wait_async(hook.acall, tuple(map(hook.status_call, watch.refs)))
         yield TriggerEvent(WatchEvent.of(decision, watch).to_dict())
 
     async def on_kill(self) -> None:

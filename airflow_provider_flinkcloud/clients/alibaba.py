@@ -115,6 +115,10 @@ def _reply(model: type[ModelT]) -> Callable[[ApiResponse], ModelT]:
     return parse
 
 
+# Built once: every status call shares it (a triggerer holds one status call per watched job).
+_read_instance = _reply(GetInstanceResult)
+
+
 def _segment(value: str) -> str:
     # A path parameter is signed raw (decoded) and sent percent-encoded, as requests does for the SDK.
     return quote(value, safe="")
@@ -226,7 +230,7 @@ class RealtimeComputeClient:
             "GetInstance",
             "GET",
             f"{self.job_path(project_name, job_name)}/instances/{_segment(instance_id)}",
-            _reply(GetInstanceResult),
+            _read_instance,
         )
 
     def list_instances_call(

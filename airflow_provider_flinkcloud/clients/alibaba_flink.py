@@ -137,6 +137,10 @@ def _page(model: type[ModelT]) -> Callable[[ApiResponse], ModelT]:
     return parse
 
 
+# Built once: every status call shares it (a triggerer holds one status call per watched job).
+_read_job = _data(JobRecord)
+
+
 class AlibabaFlinkClient:
     platform = PLATFORM
     codes = CODES
@@ -279,7 +283,7 @@ class AlibabaFlinkClient:
 
     def get_job_call(self, namespace: str, job_id: str) -> ApiCall[JobRecord]:
         path = f"/jobs/{segment(ververica_id(job_id, 'jobId'))}"
-        return self.request("GetJob", "GET", namespace, path, _data(JobRecord))
+        return self.request("GetJob", "GET", namespace, path, _read_job)
 
     def list_jobs_call(self, namespace: str, deployment_id: str, page: int = 1) -> ApiCall[JobPage]:
         query = [

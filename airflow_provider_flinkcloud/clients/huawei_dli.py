@@ -97,6 +97,10 @@ def _field(key: str, model: type[ModelT]) -> Callable[[ApiResponse], ModelT]:
     return parse
 
 
+# Built once: every status call shares it (a triggerer holds one status call per watched job).
+_read_job_detail = _field("job_detail", DliJob)
+
+
 def _batch(response: ApiResponse) -> list[DliBatchResult]:
     payload = response.json()
     if not isinstance(payload, list):
@@ -209,9 +213,7 @@ class DliClient:
         return self.request("DeleteFlinkJob", "DELETE", f"/jobs/{job_id}", lambda r: r.json())
 
     def show_job_call(self, job_id: int | str) -> ApiCall[DliJob]:
-        return self.request(
-            "ShowFlinkJob", "GET", f"/jobs/{path_job_id(job_id)}", _field("job_detail", DliJob)
-        )
+        return self.request("ShowFlinkJob", "GET", f"/jobs/{path_job_id(job_id)}", _read_job_detail)
 
     def list_jobs_call(
         self, *, name: str | None = None, offset: int = 0, limit: int = LIST_PAGE_SIZE

@@ -91,6 +91,10 @@ def _result(model: type[ModelT]) -> Callable[[ApiResponse], ModelT]:
     return parse
 
 
+# Built once: every status call shares it (a triggerer holds one status call per watched job).
+_read_instance = _result(InstanceRecord)
+
+
 class VolcengineFlinkClient:
     """Builds and signs Volcengine Flink calls; the transports send them."""
 
@@ -169,7 +173,7 @@ class VolcengineFlinkClient:
         )
 
     def get_instance_call(self, instance_id: str) -> ApiCall[InstanceRecord]:
-        return self.action("GetApplicationInstance", {"InstanceId": instance_id}, _result(InstanceRecord))
+        return self.action("GetApplicationInstance", {"InstanceId": instance_id}, _read_instance)
 
     def cancel_instance_call(self, instance_id: str) -> ApiCall[CancelApplicationInstanceResult]:
         # Not repeated by the transport: after a failed cancel the lifecycle reads the status instead.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -72,6 +73,13 @@ def judge(status: JobStatus, targets: Iterable[JobState]) -> Verdict:
     if status.state.is_terminal:
         return Verdict.FAILED
     return Verdict.WAITING
+
+
+@functools.cache
+def verdict_for(targets: frozenset[JobState]) -> Callable[[JobStatus], Verdict]:
+    """``judge`` against ``targets``: one function per set of targets, shared by every watch that waits
+    for it (a triggerer would otherwise hold a closure and its cells per watched job)."""
+    return functools.partial(judge, targets=targets)
 
 
 def targets_for(wait_for: str | None) -> frozenset[JobState]:

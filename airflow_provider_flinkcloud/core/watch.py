@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobFailedError, JobTimeoutError
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Verdict, job_key
@@ -27,6 +27,8 @@ from airflow_provider_flinkcloud.core.platform import JobPlatform
 DEFAULT_POLL_ERROR_WINDOW = 180.0
 
 Outcome = JobStatus | FlinkCloudApiError
+# What the async driver sends per job (the trigger's status calls).
+C = TypeVar("C")
 
 
 class Next(str, Enum):
@@ -156,9 +158,10 @@ class JobWatch:
         self.last_logged: dict[str, str] = dict(last_logged or {})
         self.clock = clock
         # Per job, the key of ``last_logged`` (computed once: a triggerer polls each job for months).
-        self.keys = [job_key(ref) for ref in self.refs]
+        self.keys = tuple(job_key(ref) for ref in self.refs)
         self.latest: dict[int, JobStatus] = {}
-        self.waiting: list[int] = list(range(len(self.refs)))
+        # Tuples, not lists: the collector stops tracking a tuple of strings or ints (issue 12).
+        self.waiting: tuple[int, ...] = tuple(range(len(self.refs)))
         self.failed_rounds = 0 if failing_since is None else 1
 
     # -- one round ---------------------------------------------------------------------------------
@@ -168,7 +171,11 @@ class JobWatch:
         errors = [o for o in outcomes.values() if isinstance(o, FlinkCloudApiError)]
         for i, outcome in outcomes.items():
             if isinstance(outcome, JobStatus):
-                self.latest[i] = outcome
+                # An unchanged status keeps the object already held, so the new one dies young instead
+                # of surviving into the oldest generation, whose growth is what sets off the long full
+                # collections of a triggerer (issue 12).
+                if self.latest.get(i) != outcome:
+                    self.latest[i] = outcome
                 self._log_change(i, outcome)
         if errors:
             self.failed_rounds += 1
@@ -192,7 +199,8 @@ class JobWatch:
             )
         else:
             self.failed_rounds, self.failing_since = 0, None
-            self.waiting = [i for i in self.waiting if self.verdict_of(self.latest[i]) is Verdict.WAITING]
+            verdict_of = self.verdict_of
+            self.waiting = tuple(i for i in self.waiting if verdict_of(self.latest[i]) is Verdict.WAITING)
             if not self.waiting:
                 failed = tuple(
                     i for i in sorted(self.latest) if self.verdict_of(self.latest[i]) is Verdict.FAILED
@@ -207,7 +215,7 @@ class JobWatch:
 
     def decision(self, next_: Next, **fields: Any) -> Decision:
         """A decision on the statuses seen so far (the trigger ends with one when it cannot start)."""
-        return Decision(next_, dict(self.latest), tuple(self.waiting), **fields)
+        return Decision(next_, dict(self.latest), self.waiting, **fields)
 
     def _log_change(self, i: int, status: JobStatus) -> None:
         key = self.keys[i]
@@ -246,28 +254,36 @@ class JobWatch:
             decision = self.poll_sync(poll)
         return decision
 
-    async def wait_async(self, poll: Callable[[JobRef], Awaitable[JobStatus]]) -> Decision:
+    async def wait_async(self, send: Callable[[C], Awaitable[JobStatus]], calls: Sequence[C]) -> Decision:
+        """Poll until the watch stops waiting, sending ``calls[i]`` (built once per ref) for job ``i``."""
         while True:
-            outcomes: dict[int, Outcome] = {}
-            if len(self.waiting) == 1:
-                # One job (nearly every trigger): awaited in place, without gather's task and future.
-                (i,) = self.waiting
-                try:
-                    outcomes[i] = await poll(self.refs[i])
-                except FlinkCloudApiError as exc:
-                    outcomes[i] = exc
-            else:
-                polled = await asyncio.gather(
-                    *(poll(self.refs[i]) for i in self.waiting), return_exceptions=True
-                )
-                for i, outcome in zip(self.waiting, polled, strict=True):
-                    if not isinstance(outcome, JobStatus | FlinkCloudApiError):
-                        raise outcome
-                    outcomes[i] = outcome
-            decision = self.observe(outcomes)
-            if decision.next is not Next.WAIT:
+            decision = self.observe(await self._poll_async(send, calls))
+            if not decision.waits:
                 return decision
-            await asyncio.sleep(decision.delay)
+            delay = decision.delay
+            # Asleep, a watch holds nothing of its last round but the latest statuses: a triggerer keeps
+            # thousands asleep at once, and a full garbage collection walks all they hold (issue 12).
+            del decision
+            await asyncio.sleep(delay)
+
+    async def _poll_async(
+        self, send: Callable[[C], Awaitable[JobStatus]], calls: Sequence[C]
+    ) -> dict[int, Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        if len(self.waiting) == 1:
+            # One job (nearly every trigger): awaited in place, without gather's task and future.
+            (i,) = self.waiting
+            try:
+                outcomes[i] = await send(calls[i])
+            except FlinkCloudApiError as exc:
+                outcomes[i] = exc
+            return outcomes
+        polled = await asyncio.gather(*(send(calls[i]) for i in self.waiting), return_exceptions=True)
+        for i, outcome in zip(self.waiting, polled, strict=True):
+            if not isinstance(outcome, JobStatus | FlinkCloudApiError):
+                raise outcome
+            outcomes[i] = outcome
+        return outcomes
 
     # -- the end -----------------------------------------------------------------------------------
 

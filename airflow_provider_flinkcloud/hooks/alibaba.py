@@ -20,7 +20,7 @@ from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobSpecE
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Savepoint
 from airflow_provider_flinkcloud.core.settings import AccessKeySettings
 from airflow_provider_flinkcloud.core.states import JobState
-from airflow_provider_flinkcloud.core.transport import ApiCall, ApiResponse
+from airflow_provider_flinkcloud.core.transport import ApiCall
 from airflow_provider_flinkcloud.core.validation import validate_model
 from airflow_provider_flinkcloud.links.alibaba import blink_console_url
 from airflow_provider_flinkcloud.models.alibaba import (
@@ -30,6 +30,7 @@ from airflow_provider_flinkcloud.models.alibaba import (
     STREAM,
     BlinkInstance,
     BlinkJob,
+    GetInstanceResult,
     RealtimeComputeStartSpec,
 )
 from airflow_provider_flinkcloud.registry import ALIBABA
@@ -149,22 +150,20 @@ class RealtimeComputeHook(FlinkCloudHook[RealtimeComputeClient], platform=ALIBAB
     # -- watching and stopping ---------------------------------------------------------------------
 
     def status_call(self, ref: JobRef) -> ApiCall[JobStatus]:
-        inner = self.client.get_instance_call(ref["project_name"], ref["job_name"], ref["instance_id"])
+        call = self.client.get_instance_call(ref["project_name"], ref["job_name"], ref["instance_id"])
+        return call.then(self.status_of, ref)
 
-        def parse(response: ApiResponse) -> JobStatus:
-            instance = inner.parse(response).instance
-            state = instance_state(instance)
-            return JobStatus(
-                platform=self.platform_name,
-                ref=dict(ref),
-                state=state,
-                native_state=instance.actual_state or "",
-                console_url=blink_console_url(self.link_params([ref])),
-                error=instance.last_error_message or None,
-                details={"expect_state": instance.expect_state or "", "job_type": instance.job_type or ""},
-            )
-
-        return ApiCall(inner.request, parse)
+    def status_of(self, ref: JobRef, reply: GetInstanceResult) -> JobStatus:
+        instance = reply.instance
+        return JobStatus(
+            platform=self.platform_name,
+            ref=dict(ref),
+            state=instance_state(instance),
+            native_state=instance.actual_state or "",
+            console_url=blink_console_url(self.link_params([ref])),
+            error=instance.last_error_message or None,
+            details={"expect_state": instance.expect_state or "", "job_type": instance.job_type or ""},
+        )
 
     def cancel_call(self, ref: JobRef) -> ApiCall[Any]:
         return self.client.stop_instance_call(

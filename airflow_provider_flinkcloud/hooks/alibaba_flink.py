@@ -33,7 +33,7 @@ from airflow_provider_flinkcloud.core.errors import (
     took_no_effect,
 )
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Savepoint
-from airflow_provider_flinkcloud.core.transport import ApiCall, ApiResponse
+from airflow_provider_flinkcloud.core.transport import ApiCall
 from airflow_provider_flinkcloud.core.validation import validate_model
 from airflow_provider_flinkcloud.links.alibaba_flink import alibaba_flink_console_url
 from airflow_provider_flinkcloud.models.alibaba_flink import (
@@ -349,23 +349,20 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
 
     def status_call(self, ref: JobRef) -> ApiCall[JobStatus]:
         namespace = ref.get("namespace") or self.namespace_of(None)
-        inner = self.client.get_job_call(namespace, ref["job_id"])
+        return self.client.get_job_call(namespace, ref["job_id"]).then(self.status_of, ref)
 
-        def parse(response: ApiResponse) -> JobStatus:
-            job = inner.parse(response)
-            full = job_ref(namespace, job, ref.get("deployment_name"))
-            if job.execution_mode and job.deployment_id:
-                self._modes[job.deployment_id] = job.execution_mode
-            return JobStatus(
-                platform=self.platform_name,
-                ref=full,
-                state=JOB_STATES(job.current_status),
-                native_state=job.current_status or "",
-                console_url=alibaba_flink_console_url(self.link_params([full])),
-                error=job.failure_message() if job.current_status == "FAILED" else None,
-            )
-
-        return ApiCall(inner.request, parse)
+    def status_of(self, ref: JobRef, job: JobRecord) -> JobStatus:
+        full = job_ref(ref.get("namespace") or self.namespace_of(None), job, ref.get("deployment_name"))
+        if job.execution_mode and job.deployment_id:
+            self._modes[job.deployment_id] = job.execution_mode
+        return JobStatus(
+            platform=self.platform_name,
+            ref=full,
+            state=JOB_STATES(job.current_status),
+            native_state=job.current_status or "",
+            console_url=alibaba_flink_console_url(self.link_params([full])),
+            error=job.failure_message() if job.current_status == "FAILED" else None,
+        )
 
     def cancel_call(self, ref: JobRef) -> ApiCall[Any]:
         return self.client.stop_job_call(

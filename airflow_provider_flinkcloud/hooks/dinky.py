@@ -309,13 +309,10 @@ class DinkyHook(FlinkCloudHook[DinkyClient], platform=DINKY):
         )
 
     def status_call(self, ref: JobRef) -> ApiCall[JobStatus]:
-        inner = self.client.job_instance_call(ref["job_instance_id"])
+        return self.client.job_instance_call(ref["job_instance_id"]).then(self.status_of, ref)
 
-        def parse(response: ApiResponse) -> JobStatus:
-            reply = inner.parse(response)
-            return self.instance_status(reply, {**ref, **self._ref(reply.instance, ref.get("dinky_task_id"))})
-
-        return ApiCall(inner.request, parse)
+    def status_of(self, ref: JobRef, reply: InstanceReply) -> JobStatus:
+        return self.instance_status(reply, {**ref, **self._ref(reply.instance, ref.get("dinky_task_id"))})
 
     def is_active(self, status: JobStatus) -> bool:
         return status.native_state in ACTIVE_STATUSES or bool(status.details.get("in_transition"))

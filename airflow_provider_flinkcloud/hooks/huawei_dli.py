@@ -248,20 +248,17 @@ class DliFlinkHook(FlinkCloudHook[DliClient], platform=HUAWEI_DLI):
     # -- watching and stopping -----------------------------------------------------------------------
 
     def status_call(self, ref: JobRef) -> ApiCall[JobStatus]:
-        inner = self.client.show_job_call(ref["job_id"])
+        return self.client.show_job_call(ref["job_id"]).then(self.status_of, ref)
 
-        def parse(response: ApiResponse) -> JobStatus:
-            job = inner.parse(response)
-            return JobStatus(
-                platform=self.platform_name,
-                ref=dict(ref),
-                state=DLI_STATES(job.status),
-                native_state=job.status or "",
-                console_url=dli_console_url(self.link_params([ref])),
-                error=job.status_desc or None,
-            )
-
-        return ApiCall(inner.request, parse)
+    def status_of(self, ref: JobRef, job: DliJob) -> JobStatus:
+        return JobStatus(
+            platform=self.platform_name,
+            ref=dict(ref),
+            state=DLI_STATES(job.status),
+            native_state=job.status or "",
+            console_url=dli_console_url(self.link_params([ref])),
+            error=job.status_desc or None,
+        )
 
     def cancel_call(self, ref: JobRef) -> ApiCall[Any]:
         return self._batch_call("stop", [ref], partial(self.client.stop_jobs_call, trigger_savepoint=False))

@@ -24,7 +24,7 @@ from airflow_provider_flinkcloud.clients.volcengine import (
 from airflow_provider_flinkcloud.core.errors import FlinkCloudApiError, JobSpecError, TransientError
 from airflow_provider_flinkcloud.core.jobs import JobRef, JobStatus, Savepoint
 from airflow_provider_flinkcloud.core.settings import AccessKeySettings
-from airflow_provider_flinkcloud.core.transport import ApiCall, ApiResponse
+from airflow_provider_flinkcloud.core.transport import ApiCall
 from airflow_provider_flinkcloud.core.validation import validate_model
 from airflow_provider_flinkcloud.links.volcengine import volcengine_console_url
 from airflow_provider_flinkcloud.models.volcengine import (
@@ -207,25 +207,22 @@ class VolcengineFlinkHook(FlinkCloudHook[VolcengineFlinkClient], platform=VOLCEN
     # -- watching and stopping ---------------------------------------------------------------------
 
     def status_call(self, ref: JobRef) -> ApiCall[JobStatus]:
-        inner = self.client.get_instance_call(ref["instance_id"])
+        return self.client.get_instance_call(ref["instance_id"]).then(self.status_of, ref)
 
-        def parse(response: ApiResponse) -> JobStatus:
-            record = inner.parse(response)
-            full = instance_ref(
-                record.id or ref["instance_id"],
-                record.job_id or ref.get("application_id"),
-                record.project_id or ref.get("project_id"),
-            )
-            return JobStatus(
-                platform=self.platform_name,
-                ref=full,
-                state=INSTANCE_STATES(record.state),
-                native_state=record.state or "",
-                console_url=volcengine_console_url(self.link_params([full])),
-                details={"rest_url": record.complete_rest_url or record.rest_url or ""},
-            )
-
-        return ApiCall(inner.request, parse)
+    def status_of(self, ref: JobRef, record: InstanceRecord) -> JobStatus:
+        full = instance_ref(
+            record.id or ref["instance_id"],
+            record.job_id or ref.get("application_id"),
+            record.project_id or ref.get("project_id"),
+        )
+        return JobStatus(
+            platform=self.platform_name,
+            ref=full,
+            state=INSTANCE_STATES(record.state),
+            native_state=record.state or "",
+            console_url=volcengine_console_url(self.link_params([full])),
+            details={"rest_url": record.complete_rest_url or record.rest_url or ""},
+        )
 
     def cancel_call(self, ref: JobRef) -> ApiCall[Any]:
         return self.client.cancel_instance_call(ref["instance_id"])

@@ -23,6 +23,9 @@ from airflow_provider_flinkcloud.core.errors import (
     TransientError,
 )
 from airflow_provider_flinkcloud.core.transport import (
+    ApiCall,
+    ApiRequest,
+    ApiResponse,
     AsyncTransport,
     RetryPolicy,
     SyncTransport,
@@ -384,3 +387,24 @@ def test_the_sync_transport_passes_verify_ssl_to_requests(monkeypatch: pytest.Mo
     with pytest.raises(ConnectionFailedError):
         SyncTransport(client, retry=RetryPolicy(max_attempts=1)).execute(client.version_call())
     assert seen["verify"] is False
+
+
+def test_then_turns_the_parsed_reply_without_a_closure() -> None:
+    reads: list[bytes] = []
+
+    def read_number(response: ApiResponse) -> int:
+        reads.append(response.body)
+        return int(response.json()["n"])
+
+    call = ApiCall(ApiRequest("Get", "GET", "/n"), read_number)
+    doubled = call.then(lambda factor, n: factor * n, 2)
+    assert doubled.request is call.request
+    assert doubled.parse(ApiResponse(200, {}, b'{"n": 21}')) == 42 and reads == [b'{"n": 21}']
+    # What a triggerer holds per watched job is a small object, not a function with closure cells.
+    assert not hasattr(doubled.parse, "__closure__") and not hasattr(doubled.parse, "__dict__")
+
+
+def test_a_reply_is_decoded_from_json_once() -> None:
+    response = ApiResponse(200, {}, b'{"Result": {"State": "RUNNING"}}')
+    assert response.json() is response.json()
+    assert response.json() == {"Result": {"State": "RUNNING"}}

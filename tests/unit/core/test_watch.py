@@ -15,7 +15,7 @@ from airflow_provider_flinkcloud.core.errors import (
     JobTimeoutError,
     TransientError,
 )
-from airflow_provider_flinkcloud.core.jobs import JobStatus, judge, targets_for
+from airflow_provider_flinkcloud.core.jobs import JobStatus, Verdict, judge, targets_for, verdict_for
 from airflow_provider_flinkcloud.core.states import JobState
 from airflow_provider_flinkcloud.core.watch import JobWatch, Next, WatchError, WatchEvent
 from support.fake_platform import FakeHook
@@ -161,3 +161,23 @@ def test_the_trigger_event_round_trips_through_json_and_settles_the_same() -> No
 def test_an_unreadable_event_is_a_watch_error() -> None:
     with pytest.raises(WatchError, match="cannot read"):
         WatchEvent.from_dict({"status": "reached"})
+
+
+def test_an_unchanged_status_keeps_the_object_already_held() -> None:
+    # A triggerer polls each job for months: the watch keeps the status it holds when a poll finds the
+    # same, so the new one dies young (the garbage collector's oldest generation does not grow per poll).
+    w = watch()
+    first = status(JobState.PENDING)
+    w.observe({0: first})
+    w.observe({0: status(JobState.PENDING)})
+    assert w.latest[0] is first
+    changed = status(JobState.RUNNING)
+    w.observe({0: changed})
+    assert w.latest[0] is changed
+
+
+def test_watches_waiting_for_the_same_states_share_one_verdict() -> None:
+    assert verdict_for(RUNNING) is verdict_for(frozenset(RUNNING))
+    assert verdict_for(RUNNING)(status(JobState.RUNNING)) is Verdict.REACHED
+    assert verdict_for(RUNNING)(status(JobState.FAILED)) is Verdict.FAILED
+    assert verdict_for(RUNNING)(status(JobState.PENDING)) is Verdict.WAITING

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
+import sys
 import time
+import types
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from airflow_provider_flinkcloud.core.jobs import JobStatus, job_key
+from airflow_provider_flinkcloud.core.jobs import JobStatus, job_key, verdict_for
 from airflow_provider_flinkcloud.core.states import JobState
+from airflow_provider_flinkcloud.core.transport import ApiCall
+from airflow_provider_flinkcloud.core.watch import Decision, JobWatch
 from airflow_provider_flinkcloud.emulator import EmulatorControl
 from airflow_provider_flinkcloud.hooks.volcengine import VolcengineFlinkHook
 from airflow_provider_flinkcloud.triggers.volcengine import VolcengineFlinkInstanceTrigger
@@ -248,3 +253,70 @@ async def test_on_kill_does_not_cancel_twice(start_instance: Any, emulator: Emul
     hook.call(hook.cancel_call(ref))
     await trigger_for(ref).on_kill()  # CANCELLING is not active: nothing more to stop
     assert calls(emulator, "CancelApplicationInstance") == 1
+
+
+def held_by(frames: list[Any]) -> list[Any]:
+    """What the suspended frames hold: their locals, and one level into containers and plain objects."""
+    held: list[Any] = []
+    for frame in frames:
+        for value in frame.f_locals.values():
+            held.append(value)
+            if isinstance(value, list | tuple | set | frozenset):
+                held.extend(value)
+            elif isinstance(value, dict):
+                held.extend(value.values())
+            elif hasattr(value, "__dict__") and not isinstance(
+                value, type | types.ModuleType | types.FunctionType
+            ):
+                held.extend(vars(value).values())
+    for call in [h for h in held if isinstance(h, ApiCall)]:
+        held.extend([call.parse, *(getattr(call.parse, name, None) for name in ("parse", "convert"))])
+    return held
+
+
+async def test_a_trigger_asleep_between_polls_holds_no_closure_and_nothing_of_its_last_round(
+    start_instance: Any, emulator: EmulatorControl
+) -> None:
+    # A triggerer keeps thousands of these asleep for months; every object one holds is walked by each
+    # full garbage collection, whose pauses are the triggerer's loop lag (issue 12).
+    ref = start_instance()
+    trigger = trigger_for(ref, target_states=["SUCCESS"], poll_interval=600.0, deadline=None)
+    events = trigger.run()
+    first = asyncio.ensure_future(events.__anext__())
+    try:
+        chain: list[Any] = []
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            chain = [events]
+            while (
+                awaited := getattr(chain[-1], "ag_await", None) or getattr(chain[-1], "cr_await", None)
+            ) is not None:
+                chain.append(awaited)
+            if any(getattr(link, "cr_code", None) is asyncio.sleep.__code__ for link in chain):
+                break
+        else:
+            pytest.fail(f"the trigger never went to sleep between polls: {chain}")
+        assert calls(emulator, "GetApplicationInstance") == 1
+        sleeping = next(
+            i for i, link in enumerate(chain) if getattr(link, "cr_code", None) is asyncio.sleep.__code__
+        )
+        frames = [getattr(link, "ag_frame", None) or link.cr_frame for link in chain[:sleeping]]
+        held = held_by(frames)
+        # A closure made once at import (a client's shared reply reader) is not per trigger.
+        closures = [
+            h
+            for h in held
+            if isinstance(h, types.FunctionType)
+            and h.__closure__
+            and not any(h is v for v in vars(sys.modules[h.__module__]).values())
+        ]
+        assert not closures, f"closures held while asleep: {closures}"
+        assert not [h for h in held if isinstance(h, types.CellType)]
+        assert not [h for h in held if isinstance(h, Decision)], "the last round's decision is kept"
+        watch = next(h for h in held if isinstance(h, JobWatch))
+        assert watch.verdict_of is verdict_for(frozenset({JobState.SUCCESS}))
+        assert watch.log is VolcengineFlinkInstanceTrigger.logger()
+    finally:
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        await events.aclose()
