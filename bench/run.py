@@ -215,6 +215,8 @@ class Figures:
     gc_tracked: int
     # Seconds the loop's thread waited, runnable, for a CPU in the window (other processes had it).
     cpu_wait: float
+    # Objects the collector tracked before the jobs started (Airflow, aiohttp, the benchmark itself).
+    gc_baseline: int
 
     @property
     def target_rate(self) -> float:
@@ -255,7 +257,8 @@ class Figures:
         total = sum(spent for _, spent, _ in self.gc_pauses)
         return (
             f"GC gen0/1/2 {gens} pauses, longest {'/'.join(longest)} ms, {total / self.window:.0%} of the "
-            f"window, {self.gc_tracked / 1e3:.0f}k tracked objects"
+            f"window, {self.gc_tracked / 1e3:.0f}k tracked objects "
+            f"({(self.gc_tracked - self.gc_baseline) / self.jobs:.0f} per job)"
         )
 
 
@@ -380,7 +383,7 @@ async def run_scenario(bench: Bench, kind: str, jobs: int, interval: float, wind
         await run()
 
     gc.collect()
-    rss_before = rss_kb()
+    rss_before, gc_baseline = rss_kb(), len(gc.get_objects())
     runs = [make(i) for i in range(jobs)]
     tasks = [asyncio.create_task(staggered(i, run)) for i, run in enumerate(runs)]
     tick = asyncio.create_task(ticker())
@@ -424,6 +427,7 @@ async def run_scenario(bench: Bench, kind: str, jobs: int, interval: float, wind
         collections.pauses,
         gc_tracked,
         cpu_wait,
+        gc_baseline,
     )
 
 

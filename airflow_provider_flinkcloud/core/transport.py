@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_flinkcloud.core.settings import ConnectionSettings
 
+    # An event loop's session, the generator that closes it with the loop, and its free connections.
+    _SessionEntry = tuple[aiohttp.ClientSession, AsyncGenerator[None, None], asyncio.Semaphore]
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -307,9 +310,9 @@ class SyncTransport:
 # measured side by side on the emulator (bench/README.md), a shared aiohttp session costs about a third of
 # the CPU per request of a shared httpx.AsyncClient, and httpx's pool rescans its whole queue on every
 # request and release, so a triggerer watching thousands of jobs collapses (issue 12).
-_async_sessions: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]
-] = weakref.WeakKeyDictionary()
+_async_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SessionEntry] = (
+    weakref.WeakKeyDictionary()
+)
 # Connections kept open at once by one triggerer process; each poll holds one for a few milliseconds.
 ASYNC_POOL_SIZE = 100
 
@@ -326,12 +329,18 @@ async def _closed_with_the_loop(session: aiohttp.ClientSession) -> AsyncGenerato
 
 async def shared_async_session() -> aiohttp.ClientSession:
     """The event loop's one session, created on first use (aiohttp is imported by the triggerer only)."""
+    return (await _shared_async_entry())[0]
+
+
+async def _shared_async_entry() -> tuple[
+    aiohttp.ClientSession, AsyncGenerator[None, None], asyncio.Semaphore
+]:
     import aiohttp
 
     loop = asyncio.get_running_loop()
     entry = _async_sessions.get(loop)
     if entry is not None and not entry[0].closed:
-        return entry[0]
+        return entry
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=ASYNC_POOL_SIZE, ttl_dns_cache=300),
         # Headers go out as signed: aiohttp would add a Content-Type to a bytes body that the signer never
@@ -342,8 +351,12 @@ async def shared_async_session() -> aiohttp.ClientSession:
     )
     keeper = _closed_with_the_loop(session)
     await keeper.asend(None)
-    _async_sessions[loop] = (session, keeper)
-    return session
+    # A request waits for a free connection here, before it is signed or built: a burst of polls (after
+    # a pause of the loop) then waits as a future each, where aiohttp's own queue would hold a whole
+    # request (some 40 objects, each surviving into the collector's oldest generation, whose growth
+    # brings on the next long full collection: issue 12). Signed when sent, the signature is also fresh.
+    _async_sessions[loop] = entry = (session, keeper, asyncio.Semaphore(ASYNC_POOL_SIZE))
+    return entry
 
 
 @dataclass
@@ -356,22 +369,23 @@ class AsyncTransport:
         import aiohttp
         from yarl import URL
 
-        headers = self.client.sign(request, host_header(self.client.base_url), datetime.now(timezone.utc))
         connect, read = self.client.timeouts
-        session = await shared_async_session()
-        async with session.request(
-            request.method,
-            # encoded=True: the URL is sent exactly as signed, not re-quoted by yarl.
-            URL(build_url(self.client.base_url, request), encoded=True),
-            headers=headers,
-            data=request.body or None,
-            allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read),
-            # A connection that skips the certificate check (extra verify_ssl=false) says so per request.
-            ssl=self.client.settings.verify_ssl,
-        ) as raw:
-            body = await raw.read()
-            return ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
+        session, _, connections = await _shared_async_entry()
+        async with connections:
+            headers = self.client.sign(request, host_header(self.client.base_url), datetime.now(timezone.utc))
+            async with session.request(
+                request.method,
+                # encoded=True: the URL is sent exactly as signed, not re-quoted by yarl.
+                URL(build_url(self.client.base_url, request), encoded=True),
+                headers=headers,
+                data=request.body or None,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read),
+                # A connection that skips the certificate check (extra verify_ssl=false) says so per request.
+                ssl=self.client.settings.verify_ssl,
+            ) as raw:
+                body = await raw.read()
+                return ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
 
     async def execute(self, call: ApiCall[T]) -> T:
         attempts = _Attempts(self.client, self.retry or self.client.retry, call.request, self.deadline)

@@ -14,6 +14,7 @@ from airflow_provider_flinkcloud.arguments.alibaba_flink import (
 from airflow_provider_flinkcloud.base.compat import AirflowFailException
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
 from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.core.errors import JobSpecError
 from airflow_provider_flinkcloud.registry import ALIBABA_FLINK
 
 if TYPE_CHECKING:
@@ -210,7 +211,6 @@ class AlibabaFlinkStopJobOperator(FlinkJobStopOperator["AlibabaFlinkHook"]):
             raise AirflowFailException(
                 f"{self.task_id}: job_id / deployment_name: give one of them (both rendered empty)"
             )
-        from airflow_provider_flinkcloud.core.errors import JobSpecError
         from airflow_provider_flinkcloud.hooks.alibaba_flink import DeploymentUnit
 
         unit = DeploymentUnit(namespace, deployment_name=str(self.deployment_name))

@@ -10,6 +10,7 @@ from airflow_provider_flinkcloud.base.compat import AirflowFailException, BaseOp
 from airflow_provider_flinkcloud.base.operators import FlinkJobStartOperator, FlinkJobStopOperator
 from airflow_provider_flinkcloud.base.tasks import FlinkJobTask
 from airflow_provider_flinkcloud.core.arguments import check_input
+from airflow_provider_flinkcloud.core.errors import JobSpecError
 from airflow_provider_flinkcloud.registry import DINKY
 
 if TYPE_CHECKING:
@@ -138,8 +139,6 @@ class DinkySavepointOperator(FlinkJobTask["DinkyHook"], BaseOperator):
                 f"{self.task_id}: Dinky task {task_id} has no running job to savepoint{state}"
             )
         self.persist(context, [status.ref])
-        from airflow_provider_flinkcloud.core.errors import JobSpecError
-
         try:
             path = hook.savepoint(status.ref, self.savepoint_type)
         except JobSpecError as exc:

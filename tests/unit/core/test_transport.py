@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from airflow_provider_flinkcloud.clients.volcengine import PLATFORM
+from airflow_provider_flinkcloud.core import transport
 from airflow_provider_flinkcloud.core.errors import (
     AuthError,
     ConnectionFailedError,
@@ -408,3 +409,34 @@ def test_a_reply_is_decoded_from_json_once() -> None:
     response = ApiResponse(200, {}, b'{"Result": {"State": "RUNNING"}}')
     assert response.json() is response.json()
     assert response.json() == {"Result": {"State": "RUNNING"}}
+
+
+async def test_a_burst_beyond_the_pool_waits_unsigned_for_a_free_connection(
+    volcengine_conn: Any, emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After a pause of the triggerer's loop, the polls due during it come at once: those beyond the pool
+    # wait before they are signed or built (a future each), so each is signed when it is sent.
+    monkeypatch.setattr(transport, "ASYNC_POOL_SIZE", 2)
+    emulator.inject_fault("delay", operation="ListGWSApplication", delay_seconds=0.3, count=6)
+    hook = VolcengineFlinkHook()
+    client = await hook.async_client()
+    signing, in_flight, most = client.sign, [0], [0]
+
+    def sign(*args: Any) -> dict[str, str]:
+        in_flight[0] += 1
+        most[0] = max(most[0], in_flight[0])
+        return signing(*args)
+
+    monkeypatch.setattr(client, "sign", sign)
+    original = AsyncTransport.send_once
+
+    async def send_once(self: AsyncTransport, request: ApiRequest) -> ApiResponse:
+        try:
+            return await original(self, request)
+        finally:
+            in_flight[0] -= 1
+
+    monkeypatch.setattr(AsyncTransport, "send_once", send_once)
+    results = await asyncio.gather(*(hook.acall(client.probe_call()) for _ in range(6)))
+    assert len(results) == 6 and most[0] == 2
+    assert calls(emulator, "ListGWSApplication") == 6
