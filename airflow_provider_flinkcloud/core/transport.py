@@ -332,9 +332,7 @@ async def shared_async_session() -> aiohttp.ClientSession:
     return (await _shared_async_entry())[0]
 
 
-async def _shared_async_entry() -> tuple[
-    aiohttp.ClientSession, AsyncGenerator[None, None], asyncio.Semaphore
-]:
+async def _shared_async_entry() -> _SessionEntry:
     import aiohttp
 
     loop = asyncio.get_running_loop()

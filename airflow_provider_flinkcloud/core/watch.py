@@ -199,8 +199,9 @@ class JobWatch:
             )
         else:
             self.failed_rounds, self.failing_since = 0, None
-            verdict_of = self.verdict_of
-            self.waiting = tuple(i for i in self.waiting if verdict_of(self.latest[i]) is Verdict.WAITING)
+            self.waiting = tuple(
+                i for i in self.waiting if self.verdict_of(self.latest[i]) is Verdict.WAITING
+            )
             if not self.waiting:
                 failed = tuple(
                     i for i in sorted(self.latest) if self.verdict_of(self.latest[i]) is Verdict.FAILED
