@@ -348,11 +348,13 @@ class AlibabaFlinkHook(FlinkCloudHook[AlibabaFlinkClient], platform=ALIBABA_FLIN
     # -- watching and stopping -----------------------------------------------------------------------
 
     def status_call(self, ref: JobRef) -> ApiCall[JobStatus]:
-        namespace = ref.get("namespace") or self.namespace_of(None)
-        return self.client.get_job_call(namespace, ref["job_id"]).then(self.status_of, ref)
+        # The namespace is resolved once, here, not again on every poll's reply.
+        if not ref.get("namespace"):
+            ref = {**ref, "namespace": self.namespace_of(None)}
+        return self.client.get_job_call(ref["namespace"], ref["job_id"]).then(self.status_of, ref)
 
     def status_of(self, ref: JobRef, job: JobRecord) -> JobStatus:
-        full = job_ref(ref.get("namespace") or self.namespace_of(None), job, ref.get("deployment_name"))
+        full = job_ref(ref["namespace"], job, ref.get("deployment_name"))
         if job.execution_mode and job.deployment_id:
             self._modes[job.deployment_id] = job.execution_mode
         return JobStatus(
