@@ -17,7 +17,6 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -32,9 +31,6 @@ if TYPE_CHECKING:
     import requests
 
     from airflow_provider_flinkcloud.core.settings import ConnectionSettings
-
-    # An event loop's session, the generator that closes it with the loop, and its free connections.
-    _SessionEntry = tuple[aiohttp.ClientSession, AsyncGenerator[None, None], asyncio.Semaphore]
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +60,13 @@ class ApiResponse:
 
     def json(self) -> Any:
         """The body as JSON, decoded once: the error check and the parser both read it."""
-        return self._json
-
-    @cached_property
-    def _json(self) -> Any:
-        return json.loads(self.body or b"null")
+        # Kept in the instance's __dict__ by hand: functools.cached_property takes a lock on every read
+        # before Python 3.12 (https://github.com/python/cpython/issues/87634), a cost in every poll.
+        try:
+            return self.__dict__["_json"]
+        except KeyError:
+            decoded = self.__dict__["_json"] = json.loads(self.body or b"null")
+            return decoded
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -310,11 +308,85 @@ class SyncTransport:
 # measured side by side on the emulator (bench/README.md), a shared aiohttp session costs about a third of
 # the CPU per request of a shared httpx.AsyncClient, and httpx's pool rescans its whole queue on every
 # request and release, so a triggerer watching thousands of jobs collapses (issue 12).
-_async_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SessionEntry] = (
-    weakref.WeakKeyDictionary()
-)
+_loop_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
 # Connections kept open at once by one triggerer process; each poll holds one for a few milliseconds.
 ASYNC_POOL_SIZE = 100
+
+
+@dataclass(eq=False, slots=True)
+class _ReplyDeadline:
+    task: asyncio.Task[Any]
+    # loop.time() by which the reply must have come.
+    due: float
+    # The task's pending cancellations when the request began (Python >= 3.11; else 0).
+    cancelling: int
+    expired: bool = False
+
+
+class _ReplyDeadlines:
+    """The read timeouts of one event loop's requests, kept by one timer for all of them.
+
+    aiohttp's own read timeout (``sock_read``) arms a timer for every read and cancels it when data comes.
+    A cancelled timer stays in the loop's heap, with a copy of its task's context, until its time would
+    have come: at 667 polls/s and a 60 s timeout that is tens of thousands of dead handles, each living
+    through young collections into the oldest generation, whose growth brings on the long full collections
+    of a triggerer (issue 12: without them, 27 % fewer young collections at 1,000 polls/s). Here a request
+    in flight is an entry in a set (at most the pool's size), and one timer looks over the set while it is
+    not empty; an overdue request's task is cancelled and the cancellation turned into a timeout, the way
+    ``asyncio.timeout`` does it (https://docs.python.org/3/library/asyncio-task.html#asyncio.Timeout).
+    """
+
+    # Seconds between looks: a reply is given up at most this long after its timeout.
+    TICK = 0.25
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: set[_ReplyDeadline] = set()
+        self.timer: asyncio.TimerHandle | None = None
+
+    def start(self, seconds: float) -> _ReplyDeadline:
+        task = asyncio.current_task(self.loop)
+        assert task is not None, "a request is sent from a task"
+        cancelling = getattr(task, "cancelling", None)
+        deadline = _ReplyDeadline(task, self.loop.time() + seconds, cancelling() if cancelling else 0)
+        self.pending.add(deadline)
+        if self.timer is None:
+            self.timer = self.loop.call_later(self.TICK, self._look)
+        return deadline
+
+    def end(self, deadline: _ReplyDeadline) -> None:
+        self.pending.discard(deadline)
+
+    def timed_out(self, deadline: _ReplyDeadline) -> bool:
+        """Whether the ``CancelledError`` the request got is its own timeout's, and nobody else's."""
+        if not deadline.expired:
+            return False
+        uncancel = getattr(deadline.task, "uncancel", None)
+        return uncancel is None or uncancel() <= deadline.cancelling
+
+    def _look(self) -> None:
+        now = self.loop.time()
+        for deadline in self.pending:
+            if not deadline.expired and deadline.due <= now:
+                # Cancelled while it waits inside send_once (it is in the set only there), so the
+                # CancelledError reaches that await, and send_once turns it into a timeout.
+                deadline.expired = True
+                deadline.task.cancel()
+        self.timer = self.loop.call_later(self.TICK, self._look) if self.pending else None
+
+
+@dataclass(frozen=True)
+class _LoopPool:
+    """One event loop's session, what closes it with the loop, its free connections and reply deadlines."""
+
+    session: aiohttp.ClientSession
+    closer: AsyncGenerator[None, None]
+    # A request waits for a free connection here, before it is signed or built: a burst of polls (after
+    # a pause of the loop) then waits as a future each, where aiohttp's own queue would hold a whole
+    # request (some 40 objects, each surviving into the collector's oldest generation, whose growth
+    # brings on the next long full collection: issue 12). Signed when sent, the signature is also fresh.
+    connections: asyncio.Semaphore
+    deadlines: _ReplyDeadlines
 
 
 async def _closed_with_the_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
@@ -329,16 +401,16 @@ async def _closed_with_the_loop(session: aiohttp.ClientSession) -> AsyncGenerato
 
 async def shared_async_session() -> aiohttp.ClientSession:
     """The event loop's one session, created on first use (aiohttp is imported by the triggerer only)."""
-    return (await _shared_async_entry())[0]
+    return (await _loop_pool()).session
 
 
-async def _shared_async_entry() -> _SessionEntry:
+async def _loop_pool() -> _LoopPool:
     import aiohttp
 
     loop = asyncio.get_running_loop()
-    entry = _async_sessions.get(loop)
-    if entry is not None and not entry[0].closed:
-        return entry
+    pool = _loop_pools.get(loop)
+    if pool is not None and not pool.session.closed:
+        return pool
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=ASYNC_POOL_SIZE, ttl_dns_cache=300),
         # Headers go out as signed: aiohttp would add a Content-Type to a bytes body that the signer never
@@ -347,14 +419,11 @@ async def _shared_async_entry() -> _SessionEntry:
         # No cookies are kept between calls (each call is signed on its own).
         cookie_jar=aiohttp.DummyCookieJar(),
     )
-    keeper = _closed_with_the_loop(session)
-    await keeper.asend(None)
-    # A request waits for a free connection here, before it is signed or built: a burst of polls (after
-    # a pause of the loop) then waits as a future each, where aiohttp's own queue would hold a whole
-    # request (some 40 objects, each surviving into the collector's oldest generation, whose growth
-    # brings on the next long full collection: issue 12). Signed when sent, the signature is also fresh.
-    _async_sessions[loop] = entry = (session, keeper, asyncio.Semaphore(ASYNC_POOL_SIZE))
-    return entry
+    closer = _closed_with_the_loop(session)
+    await closer.asend(None)
+    pool = _LoopPool(session, closer, asyncio.Semaphore(ASYNC_POOL_SIZE), _ReplyDeadlines(loop))
+    _loop_pools[loop] = pool
+    return pool
 
 
 @dataclass
@@ -364,26 +433,40 @@ class AsyncTransport:
     deadline: float | None = None
 
     async def send_once(self, request: ApiRequest) -> ApiResponse:
+        connect, read = self.client.timeouts
+        pool = await _loop_pool()
+        async with pool.connections:
+            deadline = pool.deadlines.start(read)
+            try:
+                return await self._exchange(pool.session, request, connect)
+            except asyncio.CancelledError:
+                if pool.deadlines.timed_out(deadline):
+                    raise asyncio.TimeoutError(f"no reply within {read:g}s") from None
+                raise
+            finally:
+                pool.deadlines.end(deadline)
+
+    async def _exchange(
+        self, session: aiohttp.ClientSession, request: ApiRequest, connect: float
+    ) -> ApiResponse:
         import aiohttp
         from yarl import URL
 
-        connect, read = self.client.timeouts
-        session, _, connections = await _shared_async_entry()
-        async with connections:
-            headers = self.client.sign(request, host_header(self.client.base_url), datetime.now(timezone.utc))
-            async with session.request(
-                request.method,
-                # encoded=True: the URL is sent exactly as signed, not re-quoted by yarl.
-                URL(build_url(self.client.base_url, request), encoded=True),
-                headers=headers,
-                data=request.body or None,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read),
-                # A connection that skips the certificate check (extra verify_ssl=false) says so per request.
-                ssl=self.client.settings.verify_ssl,
-            ) as raw:
-                body = await raw.read()
-                return ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
+        headers = self.client.sign(request, host_header(self.client.base_url), datetime.now(timezone.utc))
+        async with session.request(
+            request.method,
+            # encoded=True: the URL is sent exactly as signed, not re-quoted by yarl.
+            URL(build_url(self.client.base_url, request), encoded=True),
+            headers=headers,
+            data=request.body or None,
+            allow_redirects=False,
+            # The read timeout is the loop's reply deadlines' (above), not a timer per request.
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect),
+            # A connection that skips the certificate check (extra verify_ssl=false) says so per request.
+            ssl=self.client.settings.verify_ssl,
+        ) as raw:
+            body = await raw.read()
+            return ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
 
     async def execute(self, call: ApiCall[T]) -> T:
         attempts = _Attempts(self.client, self.retry or self.client.retry, call.request, self.deadline)

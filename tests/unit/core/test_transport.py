@@ -440,3 +440,73 @@ async def test_a_burst_beyond_the_pool_waits_unsigned_for_a_free_connection(
     results = await asyncio.gather(*(hook.acall(client.probe_call()) for _ in range(6)))
     assert len(results) == 6 and most[0] == 2
     assert calls(emulator, "ListGWSApplication") == 6
+
+
+# -- the read timeout: one timer per loop, not one per request ------------------------------------------
+
+
+def with_read_timeout(hook: VolcengineFlinkHook, seconds: float) -> VolcengineFlinkHook:
+    hook.client.timeouts = (hook.client.timeouts[0], seconds)
+    return hook
+
+
+async def test_a_reply_later_than_the_read_timeout_is_no_response_and_retried(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    emulator.inject_fault("delay", operation="ListGWSApplication", delay_seconds=2, count=10)
+    policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
+    began = asyncio.get_running_loop().time()
+    with pytest.raises(ConnectionFailedError) as info:
+        await AsyncTransport(with_read_timeout(hook, 0.3).client, retry=policy).execute(
+            hook.client.probe_call()
+        )
+    assert info.value.code == "TimeoutError" and "no reply within 0.3s" in info.value.message
+    assert calls(emulator, "ListGWSApplication") == 2
+    # Each attempt gave up at its timeout, not at the reply's 2 s (the loop looks every TICK seconds).
+    assert asyncio.get_running_loop().time() - began < 2 * (0.3 + transport._ReplyDeadlines.TICK) + 0.5
+
+
+async def test_a_cancelled_request_stays_cancelled_and_is_not_taken_for_a_timeout(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl
+) -> None:
+    # The triggerer cancels a trigger (its task was killed or it moved): that is not a timeout to retry.
+    emulator.inject_fault("delay", operation="ListGWSApplication", delay_seconds=1, count=1)
+    request = asyncio.ensure_future(with_read_timeout(hook, 0.3).acall(hook.client.probe_call()))
+    await asyncio.sleep(0.1)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    assert calls(emulator, "ListGWSApplication") == 1
+
+
+async def test_a_cancel_that_comes_with_the_timeout_is_kept(
+    hook: VolcengineFlinkHook, emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.inject_fault("delay", operation="ListGWSApplication", delay_seconds=1, count=1)
+    request = asyncio.ensure_future(with_read_timeout(hook, 0.1).acall(hook.client.probe_call()))
+    deadlines = (await transport._loop_pool()).deadlines
+    look = deadlines._look
+
+    def look_then_cancel() -> None:
+        # The deadline cancels the task; a cancel of its own arrives before the task runs again.
+        look()
+        if any(deadline.expired for deadline in deadlines.pending):
+            request.cancel()
+
+    monkeypatch.setattr(deadlines, "_look", look_then_cancel)
+    with pytest.raises(asyncio.CancelledError):
+        await request
+
+
+async def test_requests_leave_no_timers_behind_in_the_loop(hook: VolcengineFlinkHook) -> None:
+    # aiohttp's own read timeout arms a timer for each read and cancels it; the dead handles stay in the
+    # loop's heap (each with a copy of the task's context) until their time, and a triggerer at 667 polls/s
+    # would hold tens of thousands of them. The loop's reply deadlines use one timer while any is pending.
+    loop = asyncio.get_running_loop()
+    await hook.acall(hook.client.probe_call())
+    for _ in range(40):
+        await hook.acall(hook.client.probe_call())
+    scheduled: list[asyncio.TimerHandle] = loop._scheduled  # type: ignore[attr-defined]
+    # The deadlines' tick, the connector's keep-alive cleanup and at most one dead handle; not one per read.
+    assert sum(handle.cancelled() for handle in scheduled) <= 1
+    assert len(scheduled) <= 3
