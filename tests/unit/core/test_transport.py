@@ -445,21 +445,22 @@ async def test_a_burst_beyond_the_pool_waits_unsigned_for_a_free_connection(
 # -- the read timeout: one timer per loop, not one per request ------------------------------------------
 
 
-def with_read_timeout(hook: VolcengineFlinkHook, seconds: float) -> VolcengineFlinkHook:
-    hook.client.timeouts = (hook.client.timeouts[0], seconds)
-    return hook
+def with_read_timeout(volcengine_conn: Any, seconds: float) -> VolcengineFlinkHook:
+    """A hook whose connection sets ``read_timeout``, as a user sets it (the connection's extra)."""
+    return VolcengineFlinkHook(
+        conn_id=volcengine_conn(f"volc_read_{seconds:g}", extra={"read_timeout": seconds})
+    )
 
 
 async def test_a_reply_later_than_the_read_timeout_is_no_response_and_retried(
-    hook: VolcengineFlinkHook, emulator: EmulatorControl
+    volcengine_conn: Any, emulator: EmulatorControl
 ) -> None:
     emulator.inject_fault("delay", operation="ListGWSApplication", delay_seconds=2, count=10)
     policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
     began = asyncio.get_running_loop().time()
     with pytest.raises(ConnectionFailedError) as info:
-        await AsyncTransport(with_read_timeout(hook, 0.3).client, retry=policy).execute(
-            hook.client.probe_call()
-        )
+        hook = with_read_timeout(volcengine_conn, 0.3)
+        await AsyncTransport(hook.client, retry=policy).execute(hook.client.probe_call())
     assert info.value.code == "TimeoutError" and "no reply within 0.3s" in info.value.message
     assert calls(emulator, "ListGWSApplication") == 2
     # Each attempt gave up at its timeout, not at the reply's 2 s (the loop looks every TICK seconds).
@@ -467,11 +468,12 @@ async def test_a_reply_later_than_the_read_timeout_is_no_response_and_retried(
 
 
 async def test_a_cancelled_request_stays_cancelled_and_is_not_taken_for_a_timeout(
-    hook: VolcengineFlinkHook, emulator: EmulatorControl
+    volcengine_conn: Any, emulator: EmulatorControl
 ) -> None:
     # The triggerer cancels a trigger (its task was killed or it moved): that is not a timeout to retry.
     emulator.inject_fault("delay", operation="ListGWSApplication", delay_seconds=1, count=1)
-    request = asyncio.ensure_future(with_read_timeout(hook, 0.3).acall(hook.client.probe_call()))
+    hook = with_read_timeout(volcengine_conn, 0.3)
+    request = asyncio.ensure_future(hook.acall(hook.client.probe_call()))
     await asyncio.sleep(0.1)
     request.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -480,10 +482,11 @@ async def test_a_cancelled_request_stays_cancelled_and_is_not_taken_for_a_timeou
 
 
 async def test_a_cancel_that_comes_with_the_timeout_is_kept(
-    hook: VolcengineFlinkHook, emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch
+    volcengine_conn: Any, emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.inject_fault("delay", operation="ListGWSApplication", delay_seconds=1, count=1)
-    request = asyncio.ensure_future(with_read_timeout(hook, 0.1).acall(hook.client.probe_call()))
+    hook = with_read_timeout(volcengine_conn, 0.1)
+    request = asyncio.ensure_future(hook.acall(hook.client.probe_call()))
     deadlines = (await transport._loop_pool()).deadlines
     look = deadlines._look
 
